@@ -1,0 +1,32 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages export their TypeScript sources under the `source` condition, so tests run
+// against src/ without a build step (the images use the compiled dist/ through the default condition).
+const conditions = ['source', ...defaultServerConditions];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    include: ['{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: [
+        'packages/service-kit/src/**/*.ts',
+        'services/art-search/src/**/*.ts',
+        'tools/met-emulator/src/**/*.ts',
+        'ml/housing-price-model/src/**/*.ts',
+      ],
+      exclude: ['**/*.d.ts'],
+      reporter: ['text-summary', 'text', 'html', 'json-summary'],
+      thresholds: {
+        'packages/service-kit/src/**/*.ts': { lines: 90 },
+        'services/art-search/src/**/*.ts': { lines: 90 },
+      },
+    },
+  },
+});
