@@ -1,0 +1,116 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { InvalidInputError, ServiceError } from './errors.js';
+
+/**
+ * Error bodies follow FastAPI's shape, so clients of the Python original keep working:
+ * `{"detail": "message"}` for most errors, a list of `{loc, msg, type}` for invalid input.
+ */
+export const validationIssueSchema = z
+  .object({
+    loc: z.array(z.union([z.string(), z.number()])).describe('Where the problem is: location, then field path.'),
+    msg: z.string().describe('What is wrong and what is allowed.'),
+    type: z.string().describe('Machine-readable kind, e.g. `missing`, `string_too_long`, `int_parsing`.'),
+  })
+  .meta({ id: 'ValidationIssue' });
+
+export const validationErrorSchema = z.object({ detail: z.array(validationIssueSchema) }).meta({
+  id: 'ValidationError',
+  example: { detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }] },
+});
+
+export const errorSchema = z
+  .object({ detail: z.string().describe('What went wrong.') })
+  .meta({ id: 'Error', example: { detail: 'No results found.' } });
+
+export type ValidationIssue = z.infer<typeof validationIssueSchema>;
+
+const LOCATION_BY_CONTEXT: Record<string, string> = {
+  querystring: 'query',
+  params: 'path',
+  body: 'body',
+  headers: 'header',
+};
+
+/** Turns every error into a status and a body; messages of 5xx errors we did not anticipate are never exposed. */
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => handleError(error, request, reply));
+    app.setNotFoundHandler((request, reply) => {
+      request.log.info({ method: request.method, url: request.url }, 'no route');
+      return reply.code(404).send({ detail: 'Not Found' });
+    });
+  },
+  { name: 'service-kit-error-handler', fastify: '5.x' },
+);
+
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const context = { method: request.method, url: request.url, query: request.query, params: request.params };
+
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const location = LOCATION_BY_CONTEXT[error.validationContext ?? ''] ?? error.validationContext ?? 'request';
+    const detail = error.validation.map((issue) => toValidationIssue(location, issue));
+    request.log.info({ ...context, detail }, 'invalid request');
+    return reply.code(422).send({ detail });
+  }
+  if (error instanceof InvalidInputError) {
+    const detail: ValidationIssue[] = [{ loc: [...error.location], msg: error.message, type: error.type }];
+    request.log.info({ ...context, detail }, 'invalid request');
+    return reply.code(422).send({ detail });
+  }
+  if (error instanceof ServiceError) {
+    const level = error.statusCode >= 500 ? 'warn' : 'info';
+    request.log[level]({ ...context, err: error, code: error.code }, error.message);
+    return reply.code(error.statusCode).send({ detail: error.message });
+  }
+  if (isResponseSerializationError(error)) {
+    request.log.error({ ...context, err: error, issues: error.cause.issues }, 'response does not match its schema');
+    return reply.code(500).send({ detail: 'Internal Server Error' });
+  }
+  // Fastify's own client errors (malformed JSON body, unsupported media type, body too large) keep their 4xx.
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    request.log.info({ ...context, err: error }, error.message);
+    return reply.code(status).send({ detail: error.message });
+  }
+  request.log.error({ ...context, err: error }, 'unhandled error');
+  return reply.code(500).send({ detail: 'Internal Server Error' });
+}
+
+interface ZodValidationEntry {
+  keyword: string;
+  instancePath: string;
+  message?: string | undefined;
+  params: Record<string, unknown>;
+}
+
+function toValidationIssue(location: string, issue: ZodValidationEntry): ValidationIssue {
+  const path = issue.instancePath
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+  const missing = issue.keyword === 'invalid_type' && issue.params.input === undefined;
+  return {
+    loc: [location, ...path],
+    msg: missing ? 'Field required' : (issue.message ?? 'Invalid value'),
+    type: missing ? 'missing' : validationType(issue),
+  };
+}
+
+function validationType(issue: ZodValidationEntry): string {
+  const origin = issue.params.origin;
+  switch (issue.keyword) {
+    case 'too_big':
+      return origin === 'string' ? 'string_too_long' : 'less_than_equal';
+    case 'too_small':
+      return origin === 'string' ? 'string_too_short' : 'greater_than_equal';
+    case 'invalid_type':
+      return issue.params.expected === 'number' || issue.params.expected === 'int' ? 'int_parsing' : 'type_error';
+    case 'invalid_value':
+      return 'enum';
+    default:
+      return issue.keyword === 'custom' ? 'value_error' : issue.keyword;
+  }
+}

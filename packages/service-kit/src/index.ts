@@ -1,0 +1,38 @@
+export { type CreateServiceAppOptions, createServiceApp, type ServiceApp } from './app.js';
+export { TtlCache, type TtlCacheOptions } from './cache.js';
+export {
+  type BaseServiceConfig,
+  baseServiceConfigSchema,
+  ConfigError,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+} from './config.js';
+export {
+  errorHandlerPlugin,
+  errorSchema,
+  type ValidationIssue,
+  validationErrorSchema,
+  validationIssueSchema,
+} from './error-handler.js';
+export {
+  InvalidInputError,
+  NotFoundError,
+  ServiceError,
+  UnavailableError,
+  UpstreamError,
+  type UpstreamFailureKind,
+  UpstreamTimeoutError,
+} from './errors.js';
+export { type HealthOptions, healthPlugin, type ReadinessCheck } from './health.js';
+export {
+  type GetJsonOptions,
+  type QueryParameters,
+  UpstreamClient,
+  type UpstreamClientOptions,
+  type UpstreamResponse,
+} from './http-client.js';
+export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
+export { type OpenApiOptions, openApiPlugin } from './openapi.js';
+export { RateLimiter } from './rate-limiter.js';
+export { type RunServiceOptions, runService } from './run.js';

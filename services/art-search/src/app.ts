@@ -1,0 +1,84 @@
+import {
+  createServiceApp,
+  createServiceMetrics,
+  healthPlugin,
+  type ServiceApp,
+  UpstreamClient,
+} from '@mlms/service-kit';
+import type { Dispatcher } from 'undici';
+import type { ArtSearchConfig } from './config/settings.js';
+import { registerArtSearchRoutes } from './http/routes.js';
+import { MetProvider } from './provider/met-provider.js';
+import { SearchService } from './service/search-service.js';
+
+export { type ArtSearchConfig, artSearchConfigSchema, loadArtSearchConfig } from './config/settings.js';
+
+export const SERVICE_NAME = 'art-search';
+export const SERVICE_VERSION = '0.1.0';
+
+export interface BuildAppOverrides {
+  /** Replaces the Met connection pool (unit tests pass undici's MockAgent). */
+  metDispatcher?: Dispatcher;
+  /** Replaces the whole business layer (route tests pass a stub). */
+  searchService?: SearchService;
+}
+
+/**
+ * The composition root: builds the Met client, provider, service and routes from one configuration.
+ * Nothing is built at import time, so tests build as many independent apps as they like, without a port.
+ */
+export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): Promise<ServiceApp> {
+  const metrics = createServiceMetrics(SERVICE_NAME);
+  const metClient = new UpstreamClient({
+    name: 'Met Collection API',
+    baseUrl: config.metApiUrl,
+    connectTimeoutMs: config.metConnectTimeoutMs,
+    timeoutMs: config.metTimeoutMs,
+    retries: config.metRetries,
+    retryBaseDelayMs: config.metRetryBaseDelayMs,
+    maxConnections: config.metMaxConnections,
+    maxRequestsPerSecond: config.metMaxRequestsPerSecond,
+    refusalCooldownMs: config.metRefusalCooldownMs,
+    userAgent: config.userAgent,
+    metrics,
+    dispatcher: overrides.metDispatcher,
+  });
+  const provider = new MetProvider(
+    metClient,
+    {
+      enabled: config.cacheEnabled,
+      maxEntries: config.cacheMaxEntries,
+      objectTtlMs: config.cacheObjectTtlSeconds * 1000,
+      searchTtlMs: config.cacheSearchTtlSeconds * 1000,
+    },
+    metrics,
+  );
+  const service =
+    overrides.searchService ??
+    new SearchService(provider, { maxCandidates: config.searchMaxCandidates, concurrency: config.searchConcurrency });
+
+  const app = await createServiceApp({
+    name: SERVICE_NAME,
+    config,
+    metrics,
+    openApi: {
+      title: 'Art Search',
+      version: SERVICE_VERSION,
+      description:
+        'Searches The Metropolitan Museum of Art collection by title and returns the image of the best match.',
+      tags: [
+        { name: 'search', description: 'The original, minimal contract.' },
+        { name: 'artworks', description: 'Versioned API with artwork details.' },
+        { name: 'health', description: 'Probes for orchestrators.' },
+      ],
+    },
+  });
+  app.addHook('onClose', async () => metClient.close());
+  await app.register(healthPlugin, {
+    checks: { met: () => provider.ping() },
+    checkTimeoutMs: config.metTimeoutMs,
+    cacheMs: config.readinessCacheMs,
+  });
+  await registerArtSearchRoutes(app, service);
+  return app;
+}

@@ -1,0 +1,42 @@
+import { baseServiceConfigSchema, type LoadedConfig, loadConfig } from '@mlms/service-kit';
+import { z } from 'zod';
+
+const milliseconds = (description: string) => z.number().int().min(0).describe(`${description} (milliseconds).`);
+
+/** Every setting of art-search; the TypeScript type is derived from this schema, never written twice. */
+export const artSearchConfigSchema = z.strictObject({
+  ...baseServiceConfigSchema.shape,
+  metApiUrl: z.url({ protocol: /^https?$/ }).describe('Origin of The Met Collection API (or of the emulator).'),
+  metConnectTimeoutMs: milliseconds('Connect timeout for the Met API'),
+  metTimeoutMs: milliseconds('Total timeout of one Met API call'),
+  metRetries: z.number().int().min(0).max(3).describe('Retries of a Met GET after a 5xx or a dropped connection.'),
+  metRetryBaseDelayMs: milliseconds('First retry back-off, doubled per retry, ±50 % jitter'),
+  metMaxConnections: z.number().int().min(1).max(256).describe('Keep-alive connections to the Met API.'),
+  metMaxRequestsPerSecond: z.number().min(0).describe('Client-side request budget for the Met API (0 = unlimited).'),
+  metRefusalCooldownMs: milliseconds('Pause after the Met answers with its bot-protection page'),
+  userAgent: z.string().min(1).describe('User-Agent sent to the Met: say who you are.'),
+  cacheEnabled: z.boolean().describe('Cache Met responses in memory.'),
+  cacheMaxEntries: z.number().int().min(1).describe('Most Met responses kept in the cache.'),
+  cacheObjectTtlSeconds: z.number().int().min(0).describe('How long object records and departments are cached.'),
+  cacheSearchTtlSeconds: z.number().int().min(0).describe('How long search results are cached.'),
+  searchMaxCandidates: z.number().int().min(1).max(20).describe('Top search hits inspected for one with an image.'),
+  searchConcurrency: z.number().int().min(1).max(10).describe('Object records fetched at once per search.'),
+  readinessCacheMs: milliseconds('How long a readiness check result is reused'),
+});
+
+export type ArtSearchConfig = LoadedConfig<typeof artSearchConfigSchema>;
+
+/** Where the YAML sits next to this module, in src/ and (copied by the build) in dist/. */
+export const DEFAULT_CONFIG_FILE = new URL('./config.yaml', import.meta.url);
+
+/**
+ * Loads the configuration of the environment named by `ENV` (default `local`).
+ * `CONFIG_FILE` points at another YAML file, e.g. one mounted from a Kubernetes ConfigMap.
+ */
+export function loadArtSearchConfig(variables: Record<string, string | undefined> = process.env): ArtSearchConfig {
+  return loadConfig({
+    file: variables.CONFIG_FILE ?? DEFAULT_CONFIG_FILE,
+    schema: artSearchConfigSchema,
+    variables,
+  });
+}

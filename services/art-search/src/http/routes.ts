@@ -1,0 +1,114 @@
+import { errorSchema, type ServiceApp, validationErrorSchema } from '@mlms/service-kit';
+import type { ArtworkSearchResult, Department } from '../dto/artwork.js';
+import type { SearchService } from '../service/search-service.js';
+import {
+  type ArtworkView,
+  artworkParamsSchema,
+  artworkSchema,
+  artworkSearchQuerySchema,
+  type DepartmentView,
+  departmentsSchema,
+  imageUrlSchema,
+  searchQuerySchema,
+} from '../views/api.js';
+
+const upstreamErrors = {
+  502: errorSchema.describe('The Met API failed: an error status, a bot-protection page, or a broken answer.'),
+  504: errorSchema.describe('The Met API did not answer in time.'),
+};
+
+/** The interface layer: request views in, service calls, DTOs out as response views; errors are thrown. */
+export async function registerArtSearchRoutes(app: ServiceApp, service: SearchService): Promise<void> {
+  app.get(
+    '/api/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Image of the best title match',
+        description:
+          'Searches The Met collection by title and returns the primary image URL of the best match that has one, ' +
+          'as a JSON string (the contract of the original Python service).',
+        querystring: searchQuerySchema,
+        response: {
+          200: imageUrlSchema,
+          404: errorSchema.describe('No artwork with an image matches the title: `{"detail":"No results found."}`.'),
+          422: validationErrorSchema.describe('The title is missing, blank or too long.'),
+          ...upstreamErrors,
+        },
+      },
+    },
+    async (request) => {
+      const result = await service.searchByTitle({ title: request.query.title });
+      return result.primaryImage ?? '';
+    },
+  );
+
+  app.get(
+    '/api/v1/artworks/search',
+    {
+      schema: {
+        tags: ['artworks'],
+        summary: 'Best title match, with its details',
+        description: 'Like `/api/search`, but answers with the whole artwork, optionally restricted to one department.',
+        querystring: artworkSearchQuerySchema,
+        response: {
+          200: artworkSchema,
+          404: errorSchema.describe('No artwork with an image matches.'),
+          422: validationErrorSchema.describe('Invalid title or departmentId.'),
+          ...upstreamErrors,
+        },
+      },
+    },
+    async (request) => toArtworkView(await service.searchByTitle(request.query)),
+  );
+
+  app.get(
+    '/api/v1/artworks/:objectId',
+    {
+      schema: {
+        tags: ['artworks'],
+        summary: 'One artwork by its Met object ID',
+        params: artworkParamsSchema,
+        response: {
+          200: artworkSchema,
+          404: errorSchema.describe('The Met has no object with this ID.'),
+          422: validationErrorSchema.describe('The object ID is not a whole number.'),
+          ...upstreamErrors,
+        },
+      },
+    },
+    async (request) => toArtworkView(await service.getArtwork(request.params.objectId)),
+  );
+
+  app.get(
+    '/api/v1/departments',
+    {
+      schema: {
+        tags: ['artworks'],
+        summary: "The museum's departments",
+        description: 'IDs to use as `departmentId`.',
+        response: { 200: departmentsSchema, ...upstreamErrors },
+      },
+    },
+    async () => (await service.listDepartments()).map(toDepartmentView),
+  );
+}
+
+function toArtworkView(result: ArtworkSearchResult): ArtworkView {
+  return {
+    objectId: result.objectId,
+    title: result.title,
+    artist: result.artist,
+    department: result.department,
+    objectDate: result.objectDate,
+    primaryImage: result.primaryImage,
+    primaryImageSmall: result.primaryImageSmall,
+    additionalImages: result.additionalImages,
+    objectUrl: result.objectUrl,
+    totalResults: result.totalResults,
+  };
+}
+
+function toDepartmentView(department: Department): DepartmentView {
+  return { id: department.id, name: department.name };
+}

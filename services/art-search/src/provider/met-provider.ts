@@ -1,0 +1,167 @@
+import { type QueryParameters, type ServiceMetrics, TtlCache, type UpstreamClient } from '@mlms/service-kit';
+import type { z } from 'zod';
+import {
+  type MetDepartmentsResponse,
+  type MetObject,
+  type MetObjectsResponse,
+  type MetSearchResponse,
+  metDepartmentsResponseSchema,
+  metObjectSchema,
+  metObjectsResponseSchema,
+  metSearchResponseSchema,
+} from '../views/met.js';
+
+const API_PATH = '/public/collection/v1';
+
+/** Every filter of `GET /search`. Only `q` is required (the Met insists on it even when filtering). */
+export interface MetSearchParams {
+  q: string;
+  title?: boolean;
+  tags?: boolean;
+  isHighlight?: boolean;
+  isOnView?: boolean;
+  artistOrCulture?: boolean;
+  hasImages?: boolean;
+  departmentId?: number;
+  /** e.g. `['Paintings', 'Sculpture']`, sent joined with `|`. */
+  medium?: readonly string[];
+  /** e.g. `['France', 'Paris']`, sent joined with `|`. */
+  geoLocation?: readonly string[];
+  /** Both or neither: the Met ignores one without the other. */
+  dateBegin?: number;
+  dateEnd?: number;
+}
+
+export interface MetObjectsParams {
+  /** Only objects whose data changed after this date (`YYYY-MM-DD`). */
+  metadataDate?: string;
+  departmentIds?: readonly number[];
+}
+
+export interface MetCacheSettings {
+  enabled: boolean;
+  maxEntries: number;
+  objectTtlMs: number;
+  searchTtlMs: number;
+}
+
+/**
+ * The data layer for The Met Collection API: one method per endpoint, returning parsed views. Responses are
+ * cached by URL and identical concurrent requests are coalesced, which is most of how this service stays
+ * well inside the Met's request budget.
+ */
+export class MetProvider {
+  private readonly cache: TtlCache<unknown>;
+
+  constructor(
+    private readonly client: UpstreamClient,
+    private readonly cacheSettings: MetCacheSettings,
+    metrics?: ServiceMetrics,
+  ) {
+    this.cache = new TtlCache<unknown>({
+      name: 'met',
+      enabled: cacheSettings.enabled,
+      maxEntries: cacheSettings.maxEntries,
+      metrics,
+    });
+  }
+
+  /**
+   * Searches the collection (`GET /search`). Parameters are always sent in one fixed order, because the Met
+   * has been seen to answer differently to the same parameters in another order.
+   *
+   * @returns the matching IDs in the Met's relevance order; an empty list (never null) when nothing matches.
+   * @throws UpstreamError | UpstreamTimeoutError when the Met cannot be asked.
+   */
+  async search(params: MetSearchParams): Promise<MetSearchResponse> {
+    const query: [string, string][] = [];
+    const flag = (name: keyof MetSearchParams, value: boolean | undefined) => {
+      if (value !== undefined) query.push([name, value ? 'true' : 'false']);
+    };
+    flag('title', params.title);
+    flag('tags', params.tags);
+    flag('isHighlight', params.isHighlight);
+    flag('isOnView', params.isOnView);
+    flag('artistOrCulture', params.artistOrCulture);
+    flag('hasImages', params.hasImages);
+    if (params.departmentId !== undefined) query.push(['departmentId', String(params.departmentId)]);
+    if (params.medium?.length) query.push(['medium', params.medium.join('|')]);
+    if (params.geoLocation?.length) query.push(['geoLocation', params.geoLocation.join('|')]);
+    if (params.dateBegin !== undefined && params.dateEnd !== undefined) {
+      query.push(['dateBegin', String(params.dateBegin)], ['dateEnd', String(params.dateEnd)]);
+    }
+    query.push(['q', params.q]);
+    return this.cachedGet(
+      'search',
+      `${API_PATH}/search`,
+      query,
+      metSearchResponseSchema,
+      this.cacheSettings.searchTtlMs,
+    );
+  }
+
+  /**
+   * Fetches one object's record (`GET /objects/{objectID}`).
+   *
+   * @returns the record, or null when the Met says the object does not exist (HTTP 404).
+   */
+  async getObject(objectId: number): Promise<MetObject | null> {
+    const path = `${API_PATH}/objects/${objectId}`;
+    return this.cache.getOrLoad(this.client.url(path).href, this.cacheSettings.objectTtlMs, async () => {
+      const response = await this.client.getJson(path, {
+        endpoint: 'object',
+        schema: metObjectSchema,
+        passThroughStatuses: [404],
+      });
+      return response.ok ? response.data : null;
+    }) as Promise<MetObject | null>;
+  }
+
+  /** Lists object IDs (`GET /objects`), optionally changed after a date or within departments. */
+  async getObjects(params: MetObjectsParams = {}): Promise<MetObjectsResponse> {
+    const query: [string, string][] = [];
+    if (params.metadataDate !== undefined) query.push(['metadataDate', params.metadataDate]);
+    if (params.departmentIds?.length) query.push(['departmentIds', params.departmentIds.join('|')]);
+    return this.cachedGet(
+      'objects',
+      `${API_PATH}/objects`,
+      query,
+      metObjectsResponseSchema,
+      this.cacheSettings.searchTtlMs,
+    );
+  }
+
+  /** Lists the museum's departments (`GET /departments`). */
+  async getDepartments(): Promise<MetDepartmentsResponse> {
+    return this.cachedGet(
+      'departments',
+      `${API_PATH}/departments`,
+      [],
+      metDepartmentsResponseSchema,
+      this.cacheSettings.objectTtlMs,
+    );
+  }
+
+  /** Asks the Met for its departments, bypassing the cache: a readiness check must see the real upstream. */
+  async ping(): Promise<void> {
+    await this.client.getJson(`${API_PATH}/departments`, {
+      endpoint: 'departments',
+      schema: metDepartmentsResponseSchema,
+    });
+  }
+
+  private cachedGet<Schema extends z.ZodType>(
+    endpoint: string,
+    path: string,
+    query: QueryParameters,
+    schema: Schema,
+    ttlMs: number,
+  ): Promise<z.infer<Schema>> {
+    const key = this.client.url(path, query).href;
+    return this.cache.getOrLoad(key, ttlMs, async () => {
+      const response = await this.client.getJson(path, { endpoint, query, schema });
+      // Without pass-through statuses the client throws on every non-2xx answer, so this is the parsed body.
+      return (response as { data: z.infer<Schema> }).data;
+    }) as Promise<z.infer<Schema>>;
+  }
+}

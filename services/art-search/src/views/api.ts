@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * Our API's request and response views. They validate requests, shape responses, and are the single source of
+ * the OpenAPI document, so the docs cannot drift from the behaviour.
+ */
+
+export const MAX_TITLE_LENGTH = 200;
+
+const title = z
+  .string({ error: 'title must be text' })
+  .trim()
+  .min(1, { error: 'title must not be blank: give part of an artwork title, e.g. "The Death of Socrates"' })
+  .max(MAX_TITLE_LENGTH, { error: `title must be at most ${MAX_TITLE_LENGTH} characters` })
+  .describe(`Words from the artwork's title (1–${MAX_TITLE_LENGTH} characters, case-insensitive).`)
+  .meta({ example: 'The Death of Socrates' });
+
+/** A non-negative integer id in a query string or path: digits only, so "1e3", "0x10", " 7" and "" are refused. */
+const integerId = (name: string, example: number) =>
+  z
+    .string({ error: `${name} must be an integer` })
+    .regex(/^\d{1,9}$/, { error: `${name} must be a whole number from 0 to 999999999, e.g. ${example}` })
+    .transform(Number)
+    .describe(`${name} (digits only).`)
+    .meta({ example: String(example) });
+
+export const searchQuerySchema = z.object({ title });
+
+export const artworkSearchQuerySchema = z.object({
+  title,
+  departmentId: integerId('departmentId', 11)
+    .optional()
+    .describe('Only search this department (see `GET /api/v1/departments`).'),
+});
+
+export const artworkParamsSchema = z.object({ objectId: integerId('objectId', 436105) });
+
+export const imageUrlSchema = z
+  .string()
+  .describe('URL of the primary image of the best match, as a JSON string.')
+  .meta({ example: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg' });
+
+export const artworkSchema = z
+  .object({
+    objectId: z.number().int().describe('The Met object ID.'),
+    title: z.string(),
+    artist: z.string().nullable().describe('Artist display name; null when the Met records none.'),
+    department: z.string().describe('Curatorial department.'),
+    objectDate: z.string().nullable().describe('Date as the Met writes it, e.g. "1787" or "ca. 1665–67".'),
+    primaryImage: z.string().nullable().describe('Full-size open-access image URL; null when there is none.'),
+    primaryImageSmall: z.string().nullable().describe('Web-size variant of the primary image.'),
+    additionalImages: z.array(z.string()).describe('Further open-access image URLs.'),
+    objectUrl: z.string().nullable().describe('The object page on metmuseum.org.'),
+    totalResults: z.number().int().describe('How many objects matched the request (1 for a lookup by ID).'),
+  })
+  .meta({
+    id: 'Artwork',
+    example: {
+      objectId: 436105,
+      title: 'The Death of Socrates',
+      artist: 'Jacques Louis David',
+      department: 'European Paintings',
+      objectDate: '1787',
+      primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg',
+      primaryImageSmall: 'https://images.metmuseum.org/CRDImages/ep/web-large/DP102929.jpg',
+      additionalImages: [],
+      objectUrl: 'https://www.metmuseum.org/art/collection/search/436105',
+      totalResults: 1,
+    },
+  });
+
+export const departmentSchema = z
+  .object({ id: z.number().int(), name: z.string() })
+  .meta({ id: 'Department', example: { id: 11, name: 'European Paintings' } });
+
+export const departmentsSchema = z.array(departmentSchema);
+
+export type ArtworkView = z.infer<typeof artworkSchema>;
+export type DepartmentView = z.infer<typeof departmentSchema>;
