@@ -37,9 +37,13 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const result = await service.searchByTitle({ title: request.query.title });
-      return result.primaryImage ?? '';
+      // Fastify would send a bare string as text/plain; the contract is a JSON document holding a string, as in
+      // FastAPI. A string sent with a JSON content type is taken as already serialised, so serialise it here.
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(imageUrlSchema.parse(result.primaryImage ?? '')));
     },
   );
 

@@ -1,0 +1,351 @@
+import { NotFoundError, type ServiceApp, UpstreamError, UpstreamTimeoutError } from '@mlms/service-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../src/app.js';
+import type { ArtworkSearchQuery, ArtworkSearchResult } from '../../../src/dto/artwork.js';
+import type { SearchService } from '../../../src/service/search-service.js';
+import { testConfig } from '../../support/config.js';
+
+const socrates: ArtworkSearchResult = {
+  objectId: 436105,
+  title: 'The Death of Socrates',
+  artist: 'Jacques Louis David',
+  department: 'European Paintings',
+  objectDate: '1787',
+  primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg',
+  primaryImageSmall: 'https://images.metmuseum.org/CRDImages/ep/web-large/DP102929.jpg',
+  additionalImages: [],
+  objectUrl: 'https://www.metmuseum.org/art/collection/search/436105',
+  totalResults: 3,
+};
+
+/** A business layer stand-in: answers or fails as each test needs, and records its calls. */
+function stubService(behaviour: {
+  search?: () => Promise<ArtworkSearchResult>;
+  get?: () => Promise<ArtworkSearchResult>;
+}) {
+  const calls: { searchByTitle: ArtworkSearchQuery[]; getArtwork: number[] } = { searchByTitle: [], getArtwork: [] };
+  const service = {
+    async searchByTitle(query: ArtworkSearchQuery) {
+      calls.searchByTitle.push(query);
+      return (behaviour.search ?? (async () => socrates))();
+    },
+    async getArtwork(objectId: number) {
+      calls.getArtwork.push(objectId);
+      return (behaviour.get ?? (async () => ({ ...socrates, totalResults: 1 })))();
+    },
+    async listDepartments() {
+      return [{ id: 11, name: 'European Paintings' }];
+    },
+  };
+  return { service: service as unknown as SearchService, calls };
+}
+
+let app: ServiceApp;
+afterEach(async () => {
+  await app?.close();
+});
+
+async function appWith(behaviour: Parameters<typeof stubService>[0] = {}) {
+  const stub = stubService(behaviour);
+  app = await buildApp(testConfig(), { searchService: stub.service });
+  return stub;
+}
+
+describe('GET /api/search', () => {
+  it('answers 200 with the image URL as a bare JSON string, byte for byte like the original', async () => {
+    // Given
+    const { calls } = await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=The%20Death%20of%20Socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.body).toBe('"https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg"');
+    expect(calls.searchByTitle).toEqual([{ title: 'The Death of Socrates' }]);
+  });
+
+  it('trims surrounding whitespace from the title before searching', async () => {
+    // Given
+    const { calls } = await appWith();
+
+    // When
+    await app.inject({ method: 'GET', url: '/api/search?title=%20%20socrates%20' });
+
+    // Then
+    expect(calls.searchByTitle).toEqual([{ title: 'socrates' }]);
+  });
+
+  it('answers 404 {"detail":"No results found."} when nothing matches', async () => {
+    // Given
+    await appWith({
+      search: async () => {
+        throw new NotFoundError('No results found.');
+      },
+    });
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=zzzz' });
+
+    // Then
+    expect(response.statusCode).toBe(404);
+    expect(response.body).toBe('{"detail":"No results found."}');
+  });
+
+  it('answers 422 in FastAPI shape when the title is missing', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search' });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({ detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }] });
+  });
+
+  it.each([
+    ['blank', '%20%20%20', 'string_too_short', /must not be blank/],
+    ['empty', '', 'string_too_short', /must not be blank/],
+    ['over 200 characters', 'a'.repeat(201), 'string_too_long', /at most 200 characters/],
+  ])('answers 422 naming the title when it is %s', async (_case, title, type, message) => {
+    // Given
+    const { calls } = await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: `/api/search?title=${title}` });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    const [issue] = response.json().detail;
+    expect(issue.loc).toEqual(['query', 'title']);
+    expect(issue.type).toBe(type);
+    expect(issue.msg).toMatch(message);
+    expect(calls.searchByTitle).toEqual([]);
+  });
+
+  it('accepts a title of exactly 200 characters', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: `/api/search?title=${'a'.repeat(200)}` });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('answers 422 when the title is given twice', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=a&title=b' });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail[0].loc).toEqual(['query', 'title']);
+  });
+
+  it('answers 502 with the explanation when the Met fails', async () => {
+    // Given
+    await appWith({
+      search: async () => {
+        throw new UpstreamError('Met Collection API', 'status', 'Met Collection API answered HTTP 503.');
+      },
+    });
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ detail: 'Met Collection API answered HTTP 503.' });
+  });
+
+  it('answers 504 when the Met times out', async () => {
+    // Given
+    await appWith({
+      search: async () => {
+        throw new UpstreamTimeoutError('Met Collection API', 5000);
+      },
+    });
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(504);
+    expect(response.json()).toEqual({ detail: 'Met Collection API did not answer within 5000 ms.' });
+  });
+
+  it('answers 500 without leaking the message when the service has a bug', async () => {
+    // Given
+    await appWith({
+      search: async () => {
+        throw new TypeError('cannot read properties of undefined (secret internals)');
+      },
+    });
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/search?title=socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({ detail: 'Internal Server Error' });
+  });
+});
+
+describe('GET /api/v1/artworks/search', () => {
+  it('answers 200 with the artwork DTO', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/v1/artworks/search?title=socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual(socrates);
+  });
+
+  it('passes a departmentId filter as a number', async () => {
+    // Given
+    const { calls } = await appWith();
+
+    // When
+    await app.inject({ method: 'GET', url: '/api/v1/artworks/search?title=socrates&departmentId=11' });
+
+    // Then
+    expect(calls.searchByTitle).toEqual([{ title: 'socrates', departmentId: 11 }]);
+  });
+
+  it.each(['abc', '1.5', '-3', '1e3', '', '0x10'])('answers 422 for departmentId=%s', async (departmentId) => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({
+      method: 'GET',
+      url: `/api/v1/artworks/search?title=socrates&departmentId=${departmentId}`,
+    });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail[0]).toMatchObject({ loc: ['query', 'departmentId'] });
+    expect(response.json().detail[0].msg).toMatch(/departmentId must be a whole number/);
+  });
+});
+
+describe('GET /api/v1/artworks/:objectId', () => {
+  it('answers 200 with the artwork', async () => {
+    // Given
+    const { calls } = await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/v1/artworks/436105' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ objectId: 436105, totalResults: 1 });
+    expect(calls.getArtwork).toEqual([436105]);
+  });
+
+  it('answers 404 when the Met says the object does not exist', async () => {
+    // Given
+    await appWith({
+      get: async () => {
+        throw new NotFoundError('No artwork with object ID 1.');
+      },
+    });
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/v1/artworks/1' });
+
+    // Then
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ detail: 'No artwork with object ID 1.' });
+  });
+
+  it.each(['abc', '12.5', '-1', '9999999999'])('answers 422 for objectId %s', async (objectId) => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: `/api/v1/artworks/${objectId}` });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail[0].loc).toEqual(['path', 'objectId']);
+  });
+});
+
+describe('GET /api/v1/departments', () => {
+  it('answers 200 with [{id, name}]', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/v1/departments' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual([{ id: 11, name: 'European Paintings' }]);
+  });
+});
+
+describe('API documentation', () => {
+  it('serves an OpenAPI 3.1 document listing every route and status code', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+
+    // Then
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths['/api/search'].get.responses).sort()).toEqual([
+      '200',
+      '404',
+      '422',
+      '502',
+      '504',
+    ]);
+    expect(document.paths['/api/search'].get.parameters[0]).toMatchObject({
+      name: 'title',
+      in: 'query',
+      required: true,
+    });
+    expect(document.paths).toHaveProperty(['/api/v1/artworks/{objectId}']);
+    expect(document.paths).toHaveProperty(['/api/v1/departments']);
+    expect(document.paths).toHaveProperty(['/health/ready']);
+    expect(document.paths).not.toHaveProperty(['/metrics']);
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/docs/' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('swagger-ui');
+  });
+});
+
+describe('unknown routes', () => {
+  it('answers 404 {"detail":"Not Found"} as FastAPI does', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/api/nothing-here' });
+
+    // Then
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ detail: 'Not Found' });
+  });
+});
