@@ -1,0 +1,306 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startStack } from '../support/stack.js';
+
+const SOCRATES_IMAGE = 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg';
+
+describe('art-search against the Met emulator over loopback', () => {
+  let stack: RunningStack;
+  beforeAll(async () => {
+    stack = await startStack({ metTimeoutMs: 400, metRetryBaseDelayMs: 1 });
+  });
+  afterEach(() => {
+    stack.emulator.faults.clear();
+    stack.emulator.stats.reset();
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('answers the canonical search with the image URL as a JSON string', async () => {
+    // When
+    const response = await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+    // Then
+    expect(response.status).toBe(200);
+    expect(response.body).toBe(JSON.stringify(SOCRATES_IMAGE));
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('matches titles case-insensitively', async () => {
+    // When
+    const response = await stack.get('/api/search?title=the%20death%20of%20SOCRATES');
+
+    // Then
+    expect(response.json()).toBe(SOCRATES_IMAGE);
+  });
+
+  it('answers the v1 search with the artwork details', async () => {
+    // When
+    const response = await stack.get('/api/v1/artworks/search?title=Wheat%20Field%20with%20Cypresses');
+
+    // Then
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({
+      objectId: 436535,
+      title: 'Wheat Field with Cypresses',
+      artist: 'Vincent van Gogh',
+      department: 'European Paintings',
+      primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP-42549-001.jpg',
+    });
+  });
+
+  it('restricts the v1 search to a department', async () => {
+    // Given: van Gogh's Madame Roulin is in the Robert Lehman Collection (15), not European Paintings (11)
+    const inLehman = await stack.get('/api/v1/artworks/search?title=Madame%20Roulin&departmentId=15');
+    const inEuropean = await stack.get('/api/v1/artworks/search?title=Madame%20Roulin&departmentId=11');
+
+    // Then
+    expect(inLehman.json()).toMatchObject({ objectId: 459123, department: 'The Robert Lehman Collection' });
+    expect(inEuropean.status).toBe(404);
+  });
+
+  it('answers 404 {"detail":"No results found."} when nothing matches', async () => {
+    // When
+    const response = await stack.get('/api/search?title=qwertyuiop%20no%20such%20painting');
+
+    // Then
+    expect(response.status).toBe(404);
+    expect(response.body).toBe('{"detail":"No results found."}');
+  });
+
+  it('looks up one artwork by object ID', async () => {
+    // When
+    const response = await stack.get('/api/v1/artworks/10000');
+
+    // Then
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({
+      objectId: 10000,
+      title: 'Work Table',
+      primaryImage: 'https://images.metmuseum.org/CRDImages/ad/original/17653.jpg',
+    });
+  });
+
+  it('answers 404 for an object the Met does not know', async () => {
+    // When
+    const response = await stack.get('/api/v1/artworks/999999999');
+
+    // Then
+    expect(response.status).toBe(404);
+    expect(response.json()).toEqual({ detail: 'No artwork with object ID 999999999.' });
+  });
+
+  it('lists the 19 departments', async () => {
+    // When
+    const response = await stack.get('/api/v1/departments');
+
+    // Then
+    expect(response.status).toBe(200);
+    const departments = response.json() as { id: number; name: string }[];
+    expect(departments).toHaveLength(19);
+    expect(departments).toContainEqual({ id: 11, name: 'European Paintings' });
+  });
+
+  it('answers 422 before calling the Met when the title is blank', async () => {
+    // When
+    const response = await stack.get('/api/search?title=%20');
+
+    // Then
+    expect(response.status).toBe(422);
+    expect(stack.emulator.stats.snapshot().total).toBe(0);
+  });
+
+  it('is ready while the Met answers', async () => {
+    // When
+    const response = await stack.get('/health/ready');
+
+    // Then
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ status: 'ready', checks: { met: 'ok' } });
+  });
+
+  describe('with faults injected into the Met', () => {
+    it('answers 504 when the Met is slower than the timeout', async () => {
+      // Given
+      stack.emulator.faults.set('search', { latencyMs: 2000 });
+
+      // When
+      const response = await stack.get('/api/search?title=Socrates');
+
+      // Then
+      expect(response.status).toBe(504);
+      expect(response.json()).toEqual({ detail: 'Met Collection API did not answer within 400 ms.' });
+    });
+
+    it('answers 502 when the Met keeps answering 5xx, after one retry', async () => {
+      // Given
+      stack.emulator.faults.set('search', { status: 503 });
+
+      // When
+      const response = await stack.get('/api/search?title=Socrates');
+
+      // Then
+      expect(response.status).toBe(502);
+      expect(response.json()).toEqual({ detail: 'Met Collection API answered HTTP 503.' });
+      expect(stack.emulator.stats.count('search')).toBe(2);
+    });
+
+    it('recovers from a single 5xx by retrying', async () => {
+      // Given
+      stack.emulator.faults.set('object', { status: 500, times: 1 });
+
+      // When
+      const response = await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+      // Then
+      expect(response.status).toBe(200);
+      expect(response.json()).toBe(SOCRATES_IMAGE);
+    });
+
+    it('answers 502 for the HTML bot-protection page', async () => {
+      // Given
+      stack.emulator.faults.set('search', { html403: true });
+
+      // When
+      const response = await stack.get('/api/search?title=Socrates');
+
+      // Then
+      expect(response.status).toBe(502);
+      expect((response.json() as { detail: string }).detail).toMatch(/bot-protection page \(HTTP 403\)/);
+    });
+
+    it('answers 502 for malformed JSON', async () => {
+      // Given
+      stack.emulator.faults.set('object', { malformedJson: true });
+
+      // When
+      const response = await stack.get('/api/v1/artworks/436105');
+
+      // Then
+      expect(response.status).toBe(502);
+      expect(response.json()).toEqual({ detail: 'Met Collection API answered with a body that is not valid JSON.' });
+    });
+
+    it('answers 502 when the Met keeps resetting the connection', async () => {
+      // Given
+      stack.emulator.faults.set('departments', { reset: true });
+
+      // When
+      const response = await stack.get('/api/v1/departments');
+
+      // Then
+      expect(response.status).toBe(502);
+      expect(response.json()).toEqual({ detail: 'Met Collection API dropped the connection.' });
+    });
+
+    it('recovers from a single connection reset by retrying', async () => {
+      // Given
+      stack.emulator.faults.set('departments', { reset: true, times: 1 });
+
+      // When
+      const response = await stack.get('/api/v1/departments');
+
+      // Then
+      expect(response.status).toBe(200);
+    });
+
+    it('is not ready while the Met fails, naming the reason', async () => {
+      // Given
+      stack.emulator.faults.set('departments', { status: 503 });
+
+      // When
+      const response = await stack.get('/health/ready');
+
+      // Then
+      expect(response.status).toBe(503);
+      expect(response.json()).toEqual({
+        status: 'not ready',
+        checks: { met: 'Met Collection API answered HTTP 503.' },
+      });
+    });
+  });
+});
+
+describe('art-search caching against the emulator', () => {
+  let stack: RunningStack;
+  afterEach(async () => {
+    await stack.close();
+  });
+
+  it('serves a repeated search from the cache: one upstream search and one object fetch', async () => {
+    // Given
+    stack = await startStack({ cacheEnabled: true });
+    await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+    // When
+    const again = await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+    // Then
+    expect(again.json()).toBe(SOCRATES_IMAGE);
+    expect(stack.emulator.stats.count('search')).toBe(1);
+    expect(stack.emulator.stats.count('object')).toBe(1);
+    const metrics = (await stack.get('/metrics')).body;
+    expect(metrics).toMatch(/cache_lookups_total\{[^}]*result="hit"[^}]*\} 2/);
+  });
+
+  it('coalesces 20 concurrent identical searches into one upstream search, even with caching off', async () => {
+    // Given: a slow Met, so all requests overlap
+    stack = await startStack({ cacheEnabled: false });
+    stack.emulator.faults.set('search', { latencyMs: 150 });
+
+    // When
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => stack.get('/api/search?title=The%20Death%20of%20Socrates')),
+    );
+
+    // Then
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    expect(stack.emulator.stats.count('search')).toBe(1);
+  });
+
+  it('asks the Met again for a repeated search when caching is off', async () => {
+    // Given
+    stack = await startStack({ cacheEnabled: false });
+    await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+    // When
+    await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+
+    // Then
+    expect(stack.emulator.stats.count('search')).toBe(2);
+  });
+
+  it('records request and upstream metrics by route template and outcome', async () => {
+    // Given
+    stack = await startStack();
+    await stack.get('/api/v1/artworks/436105');
+    await stack.get('/api/v1/artworks/999999999');
+
+    // When
+    const metrics = (await stack.get('/metrics')).body;
+
+    // Then
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/artworks\/:objectId"[^}]*status_code="200"/);
+    expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/api\/v1\/artworks\/:objectId"[^}]*status_code="404"/);
+    expect(metrics).toMatch(/upstream_request_duration_seconds_count\{[^}]*endpoint="object"[^}]*outcome="ok"/);
+    expect(metrics).toMatch(/upstream_request_duration_seconds_count\{[^}]*endpoint="object"[^}]*outcome="http_404"/);
+  });
+});
+
+describe('art-search when the Met is unreachable', () => {
+  it('answers 502 and is not ready', async () => {
+    // Given: the emulator is stopped, so its port refuses connections
+    const stack = await startStack();
+    await stack.emulator.close();
+
+    // When
+    const search = await stack.get('/api/search?title=Socrates');
+    const ready = await stack.get('/health/ready');
+
+    // Then
+    expect(search.status).toBe(502);
+    expect(search.json()).toEqual({ detail: 'Met Collection API refused the connection.' });
+    expect(ready.status).toBe(503);
+    await stack.app.close();
+  });
+});
