@@ -3,7 +3,7 @@ import type { ServiceMetrics } from './metrics.js';
 export interface TtlCacheOptions {
   /** Label for metrics and logs. */
   name: string;
-  /** When false nothing is stored, but identical concurrent lookups are still coalesced. */
+  /** When false every lookup goes to the loader: nothing is stored and nothing is coalesced. */
   enabled: boolean;
   /** Upper bound on stored entries; the least recently used one is evicted first. */
   maxEntries: number;
@@ -43,6 +43,7 @@ export class TtlCache<V> {
    * Failed loads are not cached: the next caller tries again.
    */
   async getOrLoad(key: string, ttlMs: number, load: () => Promise<V>): Promise<V> {
+    if (!this.options.enabled) return load();
     const cached = this.lookup(key);
     if (cached) {
       this.count('hit');
@@ -87,7 +88,7 @@ export class TtlCache<V> {
   }
 
   private store(key: string, value: V, ttlMs: number): void {
-    if (!this.options.enabled || ttlMs <= 0) return;
+    if (ttlMs <= 0) return;
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
     while (this.entries.size > this.options.maxEntries) {

@@ -58,9 +58,10 @@ export class SearchService {
   }
 
   /**
-   * Fetches candidate records with bounded concurrency and returns the first, in candidate order, that has a
-   * primary image. Fetching stops being scheduled once an answer is certain, and IDs the Met no longer knows
-   * are skipped (IDs come and go between a search and an object lookup).
+   * Returns the first candidate, in the Met's order, whose record has a primary image. The top hit is fetched
+   * alone because it usually has one, so the common case costs the Met one object call; only when it has no
+   * image are the remaining candidates fetched, a few at a time. IDs the Met no longer knows are skipped (IDs
+   * come and go between a search and an object lookup).
    */
   private async firstWithImage(objectIds: readonly number[]): Promise<MetObject | undefined> {
     const fetches: Promise<MetObject | null>[] = [];
@@ -71,9 +72,8 @@ export class SearchService {
       fetches.push(fetch);
     };
     for (let index = 0; index < objectIds.length; index++) {
-      while (fetches.length < objectIds.length && fetches.length < index + this.options.concurrency) {
-        start(fetches.length);
-      }
+      const window = index === 0 ? 1 : this.options.concurrency;
+      while (fetches.length < objectIds.length && fetches.length < index + window) start(fetches.length);
       const object = await fetches[index];
       if (object && object.primaryImage !== '') return object;
     }

