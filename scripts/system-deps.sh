@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the image build and the system tests need, skipping what is already installed:
+# podman and runc (images are built and run with Podman; crun does not work on cgroup v1 hosts), chromium (the
+# system test drives Swagger UI with playwright-core) and ca-certificates.
+set -euo pipefail
+
+packages=(podman runc chromium ca-certificates)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query --show --showformat='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "system-deps.sh: already installed: ${packages[*]}"
+  exit 0
+fi
+
+as_root=()
+if [[ "$(id -u)" -ne 0 ]]; then as_root=(sudo); fi
+echo "system-deps.sh: installing ${missing[*]}"
+"${as_root[@]}" apt-get update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"

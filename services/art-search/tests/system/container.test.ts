@@ -1,0 +1,265 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMetEmulator } from '@mlms/met-emulator';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryOf } from './support/image-inventory.js';
+import { productionClosure } from './support/lockfile.js';
+import {
+  artifactsDir,
+  buildImage,
+  ensureStandinBase,
+  freeLoopbackPort,
+  imageSize,
+  podman,
+  podmanAvailable,
+  podmanOk,
+  repoRoot,
+  waitFor200,
+} from './support/podman.js';
+
+// The image under test is built here from services/art-search/Dockerfile on the local stand-in base; set
+// SYSTEM_TEST_IMAGE to test an image built beforehand from the same base (e.g. by deployment/app-build.sh).
+const prebuiltImage = process.env.SYSTEM_TEST_IMAGE;
+const image = prebuiltImage ?? 'localhost/art-search:system-test';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const searchTitle = 'The Death of Socrates';
+const expectedImageUrl = 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg';
+// Names an image must never ship: test runners, compilers, linters, browsers, and the ML workspace's runtime.
+const devOnlyPackages = [
+  'vitest',
+  '@vitest/coverage-v8',
+  'typescript',
+  'tsx',
+  'esbuild',
+  '@biomejs/biome',
+  'playwright-core',
+  'fast-check',
+  'autocannon',
+  'lefthook',
+  '@types/node',
+  'onnxruntime-node',
+  'onnxruntime-common',
+  'ml-random-forest',
+  'ml-cart',
+  'protobufjs',
+  '@mlms/met-emulator',
+  '@mlms/housing-price-model',
+];
+const megabyte = 1_000_000;
+// Production modules are about 40 MB; a dev dependency or the ML runtime (onnxruntime-node alone is ~290 MB)
+// coming along would blow well past this.
+const sizeOverBaseBudget = 80 * megabyte;
+
+interface RunningContainer {
+  name: string;
+  url: string;
+}
+
+describe('art-search container image', () => {
+  const startedContainers: string[] = [];
+  let baseImage = '';
+  let metEmulator: { url: string; close(): Promise<void> } | undefined;
+  let service: RunningContainer;
+  let browser: Browser | undefined;
+
+  /** Runs the image against the host's Met emulator, on a free loopback port, and waits until it is ready. */
+  async function startContainer(role: string): Promise<RunningContainer> {
+    if (!metEmulator) throw new Error('the Met emulator is not running');
+    const port = await freeLoopbackPort();
+    const name = `art-search-system-${process.pid}-${role}`;
+    startedContainers.push(name);
+    await podmanOk([
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--env',
+      'ENV=local',
+      '--env',
+      `MET_API_URL=${metEmulator.url}`,
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      'HOST=127.0.0.1',
+      image,
+    ]);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor200(`${url}/health/ready`, 30_000, async () => {
+      const logs = await podman(['logs', name]);
+      return `logs of ${name}:\n${logs.stdout}${logs.stderr}`;
+    });
+    return { name, url };
+  }
+
+  beforeAll(async () => {
+    if (!(await podmanAvailable())) {
+      throw new Error('podman is not installed; run scripts/system-deps.sh (apt-get install -y podman runc chromium)');
+    }
+    baseImage = await ensureStandinBase();
+    if (!prebuiltImage) {
+      await buildImage({ dockerfile: 'services/art-search/Dockerfile', tag: image, nodeImage: baseImage });
+    }
+    metEmulator = await startMetEmulator({ port: 0 });
+    service = await startContainer('main');
+  }, 900_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    mkdirSync(artifactsDir, { recursive: true });
+    for (const name of startedContainers) {
+      const logs = await podman(['logs', name]);
+      writeFileSync(join(artifactsDir, `${name}.log`), `${logs.stdout}${logs.stderr}`);
+      await podman(['rm', '--force', name]);
+    }
+    await metEmulator?.close();
+  }, 60_000);
+
+  it('answers a title search with the primary image URL of the best match', async () => {
+    // Given the container running against the Met emulator
+    const url = `${service.url}/api/search?title=${encodeURIComponent(searchTitle)}`;
+
+    // When a client searches by title
+    const response = await fetch(url);
+
+    // Then the answer is the image URL as a JSON string
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.text()).toBe(JSON.stringify(expectedImageUrl));
+  });
+
+  it('reports healthy when podman runs the image HEALTHCHECK', async () => {
+    // Given the running container (no systemd here, so podman never schedules the check itself)
+
+    // When the health check is run by hand
+    const check = await podman(['healthcheck', 'run', service.name]);
+    const status = await podmanOk(['inspect', '--format', '{{.State.Health.Status}}', service.name]);
+
+    // Then it passes and the container is marked healthy
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(status.trim()).toBe('healthy');
+  });
+
+  it('runs the service as the non-root node user', async () => {
+    // Given the running container
+
+    // When its service process and a new process in it are asked who they are
+    const top = await podmanOk(['top', service.name, 'user', 'args']);
+    const uid = await podmanOk(['exec', service.name, 'id', '-u']);
+
+    // Then both are the `node` user, uid 1000
+    const serviceProcess = top.split('\n').find((line) => line.includes('services/art-search/dist/server.js'));
+    expect(serviceProcess?.trim().split(/\s+/)[0]).toBe('node');
+    expect(uid.trim()).toBe('1000');
+  });
+
+  it('holds only compiled JavaScript, its config and the production dependencies of art-search', async () => {
+    // Given what the lockfile says art-search needs at run time
+    const allowedPackages = productionClosure(repoRoot, 'services/art-search');
+    allowedPackages.add('node_modules/@mlms/art-search'); // npm's link to the workspace itself
+
+    // When the image's /app is listed from inside the image
+    const inventory = await inventoryOf(image);
+
+    // Then our code is compiled JavaScript plus the config YAML, with no sources, maps, declarations or tests
+    expect(inventory.appFiles).toContain('services/art-search/dist/server.js');
+    expect(inventory.appFiles).toContain('services/art-search/dist/config/config.yaml');
+    expect(inventory.appFiles).toContain('packages/service-kit/dist/index.js');
+    expect(inventory.appFiles.filter((file) => !/\.(js|json|yaml)$/.test(file))).toEqual([]);
+    expect(inventory.appFiles.filter((file) => /(^|\/)(tests?|__tests__|src)\//.test(file))).toEqual([]);
+    // And node_modules holds nothing but art-search's production closure, with service-kit linked to its copy
+    const devOnly = inventory.packages.filter((location) =>
+      devOnlyPackages.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
+    );
+    expect(devOnly).toEqual([]);
+    expect(inventory.packages.filter((location) => !allowedPackages.has(location))).toEqual([]);
+    expect(inventory.packages).toContain('node_modules/fastify');
+    expect(inventory.serviceKitTarget).toBe('/app/packages/service-kit');
+  });
+
+  it('stays within its size budget over the base image', async () => {
+    // Given the image and the base it was built on
+
+    // When podman reports their sizes
+    const size = await imageSize(image);
+    const base = await imageSize(baseImage);
+
+    // Then what the service adds is small, and the numbers are recorded
+    const overBase = size - base;
+    const report = { image, size, baseImage, baseSize: base, overBase };
+    mkdirSync(artifactsDir, { recursive: true });
+    writeFileSync(join(artifactsDir, 'image-size.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.info(
+      `image ${image}: ${(size / megabyte).toFixed(1)} MB; ` +
+        `base ${baseImage}: ${(base / megabyte).toFixed(1)} MB; over base: ${(overBase / megabyte).toFixed(1)} MB`,
+    );
+    expect(overBase).toBeGreaterThan(0);
+    expect(overBase).toBeLessThan(sizeOverBaseBudget);
+  });
+
+  it('serves the docs without upgrade-insecure-requests, which blanks them on plain-HTTP hosts', async () => {
+    // Given the running container, which speaks plain HTTP as it will behind `docker run -p 80:8080`
+
+    // When the docs page is fetched
+    const response = await fetch(`${service.url}/docs`);
+
+    // Then its CSP keeps the UI's scripts on the page's own scheme
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+  });
+
+  it('runs a search from Swagger UI once "Try it out" is clicked', async () => {
+    // Given headless Chromium on the docs page, with the search operation expanded
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-gpu',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${service.url}/docs`);
+    const operation = page
+      .locator('.opblock-get')
+      .filter({ has: page.locator('.opblock-summary-path[data-path="/api/search"]') });
+    await operation.locator('.opblock-summary').click();
+
+    // When the user clicks "Try it out", types a title and clicks "Execute"
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.locator('input[placeholder="title"]').fill(searchTitle);
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const responseBody = operation.locator('.live-responses-table .response-col_description .highlight-code pre');
+    await responseBody.first().waitFor();
+    await responseBody.first().scrollIntoViewIfNeeded();
+    mkdirSync(artifactsDir, { recursive: true });
+    await operation.screenshot({ path: join(artifactsDir, 'art-search-swagger-try-it-out.png') });
+
+    // Then the response panel shows status 200 and the image URL
+    const status = await operation
+      .locator('.live-responses-table tr.response .response-col_status')
+      .first()
+      .textContent();
+    expect(status?.trim()).toBe('200');
+    expect(await responseBody.first().textContent()).toContain(expectedImageUrl);
+  });
+
+  it('stops with exit code 0 when podman sends SIGTERM', async () => {
+    // Given a second container of the image, ready
+    const doomed = await startContainer('sigterm');
+
+    // When podman stops it, allowing 10 s before it would resort to SIGKILL
+    const stop = await podman(['stop', '--time', '10', doomed.name]);
+    const exitCode = await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', doomed.name]);
+
+    // Then the service shut down by itself, cleanly
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(exitCode.trim()).toBe('0');
+  });
+});
