@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { BaseServiceConfig } from './config.js';
 import { errorHandlerPlugin } from './error-handler.js';
@@ -27,6 +34,18 @@ export interface CreateServiceAppOptions {
 const REQUEST_ID_HEADER = 'x-request-id';
 // A caller's request id is echoed into our logs, so only accept ids that cannot forge log structure.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The router's own errors (malformed %-encoding in the path, a path parameter over `maxParamLength`) never reach
+ * the error handler; answer them in the same FastAPI shape instead of Fastify's.
+ */
+function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ method: request.method, url: request.url, err: error }, error.message);
+  reply
+    .header(REQUEST_ID_HEADER, request.id)
+    .code(error.statusCode ?? 400)
+    .send({ detail: error.message });
+}
 
 /**
  * The bootstrap every service shares: Fastify with zod validation and serialisation, JSON logs with a
@@ -56,6 +75,7 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     keepAliveTimeout: 10_000,
     bodyLimit: 1_048_576,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: answerRouterError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

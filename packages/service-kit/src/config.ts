@@ -53,7 +53,8 @@ const WHOLE_PLACEHOLDER = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}$/;
  */
 export function loadConfig<Schema extends z.ZodType>(options: LoadConfigOptions<Schema>): LoadedConfig<Schema> {
   const variables = options.variables ?? process.env;
-  const env = options.env ?? variables.ENV ?? 'local';
+  // An empty ENV counts as unset, as an empty variable does for `${VAR:default}` placeholders.
+  const env = options.env ?? (variables.ENV || 'local');
   const fileName = options.file instanceof URL ? fileURLToPath(options.file) : options.file;
 
   let text: string;
@@ -75,10 +76,16 @@ export function loadConfig<Schema extends z.ZodType>(options: LoadConfigOptions<
   }
 
   const environments = Object.keys(document).filter((name) => name !== DEFAULT_SECTION);
-  const section = document[env];
-  if (env === DEFAULT_SECTION || !isRecord(section)) {
+  // hasOwn, so ENV=toString or ENV=__proto__ cannot select something the file does not define.
+  if (env === DEFAULT_SECTION || !Object.hasOwn(document, env)) {
     throw new ConfigError(
       `Unknown environment ENV=${JSON.stringify(env)}: ${fileName} defines ${environments.join(', ')}.`,
+    );
+  }
+  const section = document[env];
+  if (!isRecord(section)) {
+    throw new ConfigError(
+      `Environment ${env} in ${fileName} must be a mapping of settings (key: value lines), got ${JSON.stringify(section)}.`,
     );
   }
 

@@ -51,7 +51,8 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
 
   if (hasZodFastifySchemaValidationErrors(error)) {
     const location = LOCATION_BY_CONTEXT[error.validationContext ?? ''] ?? error.validationContext ?? 'request';
-    const detail = error.validation.map((issue) => toValidationIssue(location, issue));
+    const input = requestInput(request, error.validationContext);
+    const detail = error.validation.map((issue) => toValidationIssue(location, issue, input));
     request.log.info({ ...context, detail }, 'invalid request');
     return reply.code(422).send({ detail });
   }
@@ -79,6 +80,9 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   return reply.code(500).send({ detail: 'Internal Server Error' });
 }
 
+/** Issue kinds zod reports for a required value that is absent (refinements on absent values stay as they are). */
+const MISSING_KEYWORDS = new Set(['invalid_type', 'invalid_value', 'invalid_union']);
+
 interface ZodValidationEntry {
   keyword: string;
   instancePath: string;
@@ -86,17 +90,44 @@ interface ZodValidationEntry {
   params: Record<string, unknown>;
 }
 
-function toValidationIssue(location: string, issue: ZodValidationEntry): ValidationIssue {
+function toValidationIssue(location: string, issue: ZodValidationEntry, input: unknown): ValidationIssue {
   const path = issue.instancePath
     .split('/')
     .filter((segment) => segment !== '')
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  const missing = issue.keyword === 'invalid_type' && issue.params.input === undefined;
+  // Zod leaves the offending value out of its issues, so "missing" is decided by looking at the request itself:
+  // `?limit=abc` is a wrong type, not a missing field, while an absent enum field is missing, not a bad option.
+  const missing = MISSING_KEYWORDS.has(issue.keyword) && valueAt(input, path) === undefined;
   return {
     loc: [location, ...path],
     msg: missing ? 'Field required' : (issue.message ?? 'Invalid value'),
     type: missing ? 'missing' : validationType(issue),
   };
+}
+
+/** The raw request part that failed validation (validation failed, so Fastify has not replaced it). */
+function requestInput(request: FastifyRequest, validationContext: string | undefined): unknown {
+  switch (validationContext) {
+    case 'querystring':
+      return request.query;
+    case 'params':
+      return request.params;
+    case 'body':
+      return request.body;
+    case 'headers':
+      return request.headers;
+    default:
+      return undefined;
+  }
+}
+
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  let current = input;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
 }
 
 function validationType(issue: ZodValidationEntry): string {

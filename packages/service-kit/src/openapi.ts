@@ -30,6 +30,10 @@ export const openApiPlugin = fp(
       routePrefix: '/docs',
       uiConfig: { deepLinking: true, displayRequestDuration: true, tryItOutEnabled: false },
       staticCSP: true,
+      // The service speaks plain HTTP (TLS, if any, ends at the load balancer). With upgrade-insecure-requests a
+      // browser opening http://<host>/docs fetches the UI's own scripts over https and gets a blank page;
+      // loopback is exempt, so this only shows up once deployed.
+      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
     });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },

@@ -26,10 +26,12 @@ export async function runService(app: FastifyInstance, options: RunServiceOption
     force.unref();
     app.close().then(
       () => {
+        clearTimeout(force);
         app.log.info('stopped');
         process.exit(0);
       },
       (error: unknown) => {
+        clearTimeout(force);
         app.log.error({ err: error }, 'error while shutting down');
         process.exit(1);
       },

@@ -1,0 +1,400 @@
+import {
+  errorSchema,
+  InvalidInputError,
+  NotFoundError,
+  type ServiceApp,
+  UnavailableError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  validationErrorSchema,
+} from '@mlms/service-kit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTestApp } from './support/test-app.js';
+
+let app: ServiceApp;
+
+/** Routes that validate each request part, and routes that fail in each way the handler knows. */
+async function buildAppWithTestRoutes(): Promise<ServiceApp> {
+  const built = await createTestApp();
+  built.get(
+    '/search',
+    {
+      schema: {
+        querystring: z.object({
+          title: z.string().min(1).max(10),
+          limit: z.coerce.number().int().min(1).max(50).optional(),
+          sort: z.enum(['title', 'date']).optional(),
+          code: z
+            .string()
+            .regex(/^[a-z]+$/)
+            .optional(),
+          even: z.coerce
+            .number()
+            .refine((value) => value % 2 === 0, { message: 'even must be an even number' })
+            .optional(),
+        }),
+        response: { 200: z.object({ title: z.string() }), 422: validationErrorSchema },
+      },
+    },
+    async (request) => ({ title: request.query.title }),
+  );
+  built.get(
+    '/artworks/:objectId',
+    { schema: { params: z.object({ objectId: z.string().regex(/^\d{1,9}$/, { error: 'objectId must be digits' }) }) } },
+    async (request) => ({ objectId: Number(request.params.objectId) }),
+  );
+  built.post(
+    '/items',
+    { schema: { body: z.object({ name: z.string().max(5), tags: z.array(z.string()).default([]) }) } },
+    async (request) => ({ name: request.body.name, tags: request.body.tags }),
+  );
+  built.get('/versioned', { schema: { headers: z.object({ 'x-api-version': z.enum(['1', '2']) }) } }, async () => ({
+    ok: true,
+  }));
+  built.get('/errors/not-found', { schema: { response: { 404: errorSchema } } }, async () => {
+    throw new NotFoundError('No artwork matches "zzz".');
+  });
+  built.get('/errors/invalid-input', async () => {
+    throw new InvalidInputError(['query', 'title'], 'title must not be blank');
+  });
+  built.get('/errors/invalid-input-typed', async () => {
+    throw new InvalidInputError(['body', 'items', 2], 'items[2] is not a known id', 'unknown_id');
+  });
+  built.get('/errors/upstream', async () => {
+    throw new UpstreamError('Met Collection API', 'status', 'Met Collection API answered HTTP 500.', {
+      upstreamStatus: 500,
+    });
+  });
+  built.get('/errors/upstream-timeout', async () => {
+    throw new UpstreamTimeoutError('Met Collection API', 250);
+  });
+  built.get('/errors/unavailable', async () => {
+    throw new UnavailableError('The service is shutting down.');
+  });
+  built.get('/errors/plain', async () => {
+    throw new Error('connection string postgres://admin:secret@db leaked');
+  });
+  built.get('/errors/plain-5xx-status', async () => {
+    throw Object.assign(new Error('pool exhausted at 10.0.0.7'), { statusCode: 503 });
+  });
+  built.get('/errors/plain-4xx-status', async () => {
+    throw Object.assign(new Error('Range not satisfiable'), { statusCode: 416 });
+  });
+  built.get(
+    '/errors/bad-response',
+    { schema: { response: { 200: z.object({ id: z.number() }) } } },
+    // The handler breaks its own contract; the cast hides that from the compiler as a real bug would.
+    async () => ({ id: 'not-a-number' }) as unknown as { id: number },
+  );
+  await built.ready();
+  return built;
+}
+
+beforeEach(async () => {
+  app = await buildAppWithTestRoutes();
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+describe('error handler: request validation', () => {
+  it('answers a missing query parameter with FastAPI\'s 422 "Field required" body', async () => {
+    // Given
+    const url = '/search';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({ detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }] });
+  });
+
+  it('reports a too long string as string_too_long, with what is allowed', async () => {
+    // Given
+    const url = `/search?title=${'x'.repeat(11)}`;
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    const [issue, ...others] = response.json().detail;
+    expect(others).toEqual([]);
+    expect(issue).toMatchObject({ loc: ['query', 'title'], type: 'string_too_long' });
+    expect(issue.msg).toContain('10');
+  });
+
+  it.each([
+    ['an empty string', 'title=', 'title', 'string_too_short'],
+    ['a number too small', 'title=a&limit=0', 'limit', 'greater_than_equal'],
+    ['a number too big', 'title=a&limit=51', 'limit', 'less_than_equal'],
+    ['a value outside the enum', 'title=a&sort=price', 'sort', 'enum'],
+    ['a value not matching the pattern', 'title=a&code=ABC', 'code', 'invalid_format'],
+    ['a value failing a refinement', 'title=a&even=3', 'even', 'value_error'],
+  ])('reports %s with its own type', async (_case, query, field, type) => {
+    // Given
+    const url = `/search?${query}`;
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toEqual([{ loc: ['query', field], msg: expect.any(String), type }]);
+  });
+
+  it('reports a present but non-numeric value as int_parsing, not as missing', async () => {
+    // Given
+    const url = '/search?title=a&limit=abc';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    const [issue] = response.json().detail;
+    expect(issue).toMatchObject({ loc: ['query', 'limit'], type: 'int_parsing' });
+    expect(issue.msg).not.toBe('Field required');
+  });
+
+  it('reports a repeated query parameter as a type error, not as missing', async () => {
+    // Given
+    const url = '/search?title=a&title=b';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toEqual([
+      { loc: ['query', 'title'], msg: expect.stringContaining('expected string'), type: 'type_error' },
+    ]);
+  });
+
+  it('lists every invalid field of one request', async () => {
+    // Given
+    const url = '/search?limit=99&sort=price';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    const locations = response.json().detail.map((issue: { loc: unknown[] }) => issue.loc);
+    expect(locations).toEqual([
+      ['query', 'title'],
+      ['query', 'limit'],
+      ['query', 'sort'],
+    ]);
+  });
+
+  it('locates an invalid path parameter under "path", with the schema\'s message', async () => {
+    // Given
+    const url = '/artworks/abc';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      detail: [{ loc: ['path', 'objectId'], msg: 'objectId must be digits', type: 'invalid_format' }],
+    });
+  });
+
+  it('locates an invalid body field under "body", with list indexes as numbers', async () => {
+    // Given
+    const payload = { name: 'toolong', tags: ['a', 5] };
+
+    // When
+    const response = await app.inject({ method: 'POST', url: '/items', payload });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toEqual([
+      { loc: ['body', 'name'], msg: expect.any(String), type: 'string_too_long' },
+      { loc: ['body', 'tags', 1], msg: expect.stringContaining('expected string'), type: 'type_error' },
+    ]);
+  });
+
+  it('reports a missing body field and a missing body as "Field required"', async () => {
+    // Given
+    const withoutName = { tags: [] };
+
+    // When
+    const fieldMissing = await app.inject({ method: 'POST', url: '/items', payload: withoutName });
+    const bodyMissing = await app.inject({ method: 'POST', url: '/items' });
+
+    // Then
+    expect(fieldMissing.json()).toEqual({
+      detail: [{ loc: ['body', 'name'], msg: 'Field required', type: 'missing' }],
+    });
+    expect(bodyMissing.statusCode).toBe(422);
+    expect(bodyMissing.json()).toEqual({ detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] });
+  });
+
+  it('locates an invalid header under "header"', async () => {
+    // Given
+    const headers = { 'x-api-version': '3' };
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/versioned', headers });
+    const missing = await app.inject({ method: 'GET', url: '/versioned' });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toEqual([
+      { loc: ['header', 'x-api-version'], msg: expect.any(String), type: 'enum' },
+    ]);
+    expect(missing.json().detail).toEqual([
+      { loc: ['header', 'x-api-version'], msg: 'Field required', type: 'missing' },
+    ]);
+  });
+
+  it('passes valid input through to the route', async () => {
+    // Given
+    const url = '/search?title=socrates&limit=5';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ title: 'socrates' });
+  });
+});
+
+describe('error handler: service errors', () => {
+  it.each([
+    ['/errors/not-found', 404, 'No artwork matches "zzz".'],
+    ['/errors/upstream', 502, 'Met Collection API answered HTTP 500.'],
+    ['/errors/upstream-timeout', 504, 'Met Collection API did not answer within 250 ms.'],
+    ['/errors/unavailable', 503, 'The service is shutting down.'],
+  ])('answers %s with %i and its message as detail', async (url, status, detail) => {
+    // Given
+    const request = { method: 'GET' as const, url };
+
+    // When
+    const response = await app.inject(request);
+
+    // Then
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toEqual({ detail });
+  });
+
+  it('answers an InvalidInputError with 422 and a FastAPI validation body', async () => {
+    // Given
+    const urls = ['/errors/invalid-input', '/errors/invalid-input-typed'];
+
+    // When
+    const [plain, typed] = await Promise.all(urls.map((url) => app.inject({ method: 'GET', url })));
+
+    // Then
+    expect(plain?.statusCode).toBe(422);
+    expect(plain?.json()).toEqual({
+      detail: [{ loc: ['query', 'title'], msg: 'title must not be blank', type: 'value_error' }],
+    });
+    expect(typed?.json()).toEqual({
+      detail: [{ loc: ['body', 'items', 2], msg: 'items[2] is not a known id', type: 'unknown_id' }],
+    });
+  });
+});
+
+describe('error handler: unexpected errors', () => {
+  it('answers a plain thrown Error with 500 without leaking its message', async () => {
+    // Given
+    const url = '/errors/plain';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({ detail: 'Internal Server Error' });
+    expect(response.body).not.toContain('secret');
+  });
+
+  it('hides the message of a foreign error that carries a 5xx status', async () => {
+    // Given
+    const url = '/errors/plain-5xx-status';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({ detail: 'Internal Server Error' });
+  });
+
+  it('keeps the status and message of a foreign error that carries a 4xx status', async () => {
+    // Given
+    const url = '/errors/plain-4xx-status';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(416);
+    expect(response.json()).toEqual({ detail: 'Range not satisfiable' });
+  });
+
+  it("answers 500 when a route's response does not match its schema", async () => {
+    // Given
+    const url = '/errors/bad-response';
+
+    // When
+    const response = await app.inject({ method: 'GET', url });
+
+    // Then
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({ detail: 'Internal Server Error' });
+    expect(response.body).not.toContain('not-a-number');
+  });
+
+  it('answers a malformed JSON body with 400 and says what is wrong', async () => {
+    // Given
+    const request = {
+      method: 'POST' as const,
+      url: '/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": ',
+    };
+
+    // When
+    const response = await app.inject(request);
+
+    // Then
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toMatch(/JSON/);
+  });
+
+  it('answers an unsupported media type with 415', async () => {
+    // Given
+    const request = { method: 'POST' as const, url: '/items', headers: { 'content-type': 'text/csv' }, payload: 'a,b' };
+
+    // When
+    const response = await app.inject(request);
+
+    // Then
+    expect(response.statusCode).toBe(415);
+    expect(typeof response.json().detail).toBe('string');
+  });
+
+  it.each([
+    ['GET', '/no/such/route'],
+    ['DELETE', '/search'],
+  ] as const)('answers %s %s, which has no route, with 404 {"detail":"Not Found"}', async (method, url) => {
+    // Given
+    const request = { method, url };
+
+    // When
+    const response = await app.inject(request);
+
+    // Then
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ detail: 'Not Found' });
+  });
+});

@@ -1,0 +1,337 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { get } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { runService, type ServiceApp } from '@mlms/service-kit';
+import { afterEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { createTestApp } from './support/test-app.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CHILD_SCRIPT = fileURLToPath(new URL('./support/run-service-child.ts', import.meta.url));
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  vi.restoreAllMocks();
+});
+
+/** A GET on a fresh connection (no keep-alive pool shared between tests). */
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** Occupies a loopback port, so a service asked to listen there fails. */
+async function occupiedPort(): Promise<number> {
+  const blocker: TcpServer = createTcpServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const address = blocker.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
+
+describe('runService in this process', () => {
+  let exit: MockInstance<typeof process.exit>;
+
+  /** Runs the service with process.exit stubbed, and returns the signal handlers runService installed. */
+  async function run(
+    app: ServiceApp,
+    options: Partial<Parameters<typeof runService>[1]> = {},
+  ): Promise<{ onSigterm: (signal: NodeJS.Signals) => void; onSigint: (signal: NodeJS.Signals) => void }> {
+    exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
+    const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
+    await runService(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, ...options });
+    const added = (signal: 'SIGTERM' | 'SIGINT') =>
+      process.listeners(signal).filter((listener) => !before[signal].includes(listener));
+    const [onSigterm] = added('SIGTERM');
+    const [onSigint] = added('SIGINT');
+    cleanups.push(() => {
+      if (onSigterm) process.removeListener('SIGTERM', onSigterm);
+      if (onSigint) process.removeListener('SIGINT', onSigint);
+    });
+    if (!onSigterm || !onSigint) throw new Error('runService did not install SIGTERM and SIGINT handlers');
+    return { onSigterm, onSigint };
+  }
+
+  async function ownedApp(): Promise<ServiceApp> {
+    const app = await createTestApp();
+    cleanups.push(() => app.close());
+    return app;
+  }
+
+  function portOf(app: ServiceApp): number {
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('app is not listening on TCP');
+    return address.port;
+  }
+
+  it('listens on the given host and port and logs each banner line with the base URL', async () => {
+    // Given
+    const app = await ownedApp();
+    const info = vi.spyOn(app.log, 'info');
+
+    // When
+    await run(app, { banner: (url) => [`listening on ${url}`, `docs at ${url}/docs`] });
+
+    // Then
+    const port = portOf(app);
+    expect(info).toHaveBeenCalledWith(`listening on http://127.0.0.1:${port}`);
+    expect(info).toHaveBeenCalledWith(`docs at http://127.0.0.1:${port}/docs`);
+    expect((await httpGet(`http://127.0.0.1:${port}/health/unknown`)).status).toBe(404);
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('shows an address a browser can open in the banner when listening on every interface', async () => {
+    // Given
+    const app = await ownedApp();
+    const info = vi.spyOn(app.log, 'info');
+
+    // When
+    await run(app, { host: '0.0.0.0', banner: (url) => [`at ${url}`] });
+
+    // Then
+    const bannerLines = info.mock.calls.map(([line]) => line).filter((line) => String(line).startsWith('at '));
+    expect(bannerLines).toEqual([
+      expect.stringMatching(new RegExp(`^at http://(localhost|127\\.0\\.0\\.1):${portOf(app)}$`)),
+    ]);
+  });
+
+  it('on SIGTERM lets an in-flight request finish, closes the app and exits 0', async () => {
+    // Given
+    const app = await ownedApp();
+    let requestStarted = false;
+    let finishRequest: () => void = () => {};
+    app.get('/slow', async () => {
+      requestStarted = true;
+      await new Promise<void>((resolve) => {
+        finishRequest = resolve;
+      });
+      return { finished: true };
+    });
+    const info = vi.spyOn(app.log, 'info');
+    const { onSigterm } = await run(app);
+    const inFlight = httpGet(`http://127.0.0.1:${portOf(app)}/slow`);
+    await vi.waitFor(() => expect(requestStarted).toBe(true));
+
+    // When
+    onSigterm('SIGTERM');
+    await vi.waitFor(() => expect(info).toHaveBeenCalledWith({ signal: 'SIGTERM', graceMs: 5_000 }, 'shutting down'));
+    finishRequest();
+    const response = await inFlight;
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(response).toEqual({ status: 200, body: '{"finished":true}' });
+    expect(exit.mock.calls).toEqual([[0]]);
+    expect(info).toHaveBeenCalledWith('stopped');
+  });
+
+  it('handles SIGINT the same way, and only the first signal', async () => {
+    // Given
+    const app = await ownedApp();
+    const close = vi.spyOn(app, 'close');
+    const { onSigterm, onSigint } = await run(app);
+
+    // When
+    onSigint('SIGINT');
+    onSigterm('SIGTERM');
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(exit.mock.calls).toEqual([[0]]);
+  });
+
+  it('exits 1 when in-flight requests outlast the grace period', async () => {
+    // Given
+    const app = await ownedApp();
+    let requestStarted = false;
+    let finishRequest: () => void = () => {};
+    app.get('/stuck', async () => {
+      requestStarted = true;
+      await new Promise<void>((resolve) => {
+        finishRequest = resolve;
+      });
+      return { finished: true };
+    });
+    const error = vi.spyOn(app.log, 'error');
+    const { onSigterm } = await run(app, { shutdownGraceMs: 50 });
+    const inFlight = httpGet(`http://127.0.0.1:${portOf(app)}/stuck`);
+    await vi.waitFor(() => expect(requestStarted).toBe(true));
+
+    // When
+    onSigterm('SIGTERM');
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(exit.mock.calls[0]).toEqual([1]);
+    expect(error).toHaveBeenCalledWith({ graceMs: 50 }, 'in-flight requests did not finish in time; exiting');
+    finishRequest();
+    await inFlight;
+  });
+
+  it('exits 1 when closing the app fails', async () => {
+    // Given
+    const app = await ownedApp();
+    app.addHook('onClose', async () => {
+      throw new Error('pool did not close');
+    });
+    const error = vi.spyOn(app.log, 'error');
+    const { onSigterm } = await run(app);
+
+    // When
+    onSigterm('SIGTERM');
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(exit.mock.calls).toEqual([[1]]);
+    expect(error).toHaveBeenCalledWith({ err: expect.any(Error) }, 'error while shutting down');
+  });
+
+  it('logs a fatal error and exits 1 when it cannot listen', async () => {
+    // Given
+    const port = await occupiedPort();
+    const app = await ownedApp();
+    const fatal = vi.spyOn(app.log, 'fatal');
+
+    // When
+    await run(app, { port });
+
+    // Then
+    expect(exit.mock.calls).toEqual([[1]]);
+    expect(fatal).toHaveBeenCalledWith(
+      { err: expect.objectContaining({ code: 'EADDRINUSE' }), host: '127.0.0.1', port },
+      'could not start listening',
+    );
+  });
+});
+
+/** A child process running support/run-service-child.ts, with its JSON log lines collected as they arrive. */
+class ServiceChild {
+  readonly logs: Record<string, unknown>[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly process: ChildProcess;
+  private stderr = '';
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[]) {
+    this.process = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', CHILD_SCRIPT, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let pending = '';
+    this.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter((text) => text.trim() !== '')) {
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+      this.notify();
+    });
+    this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = once(this.process, 'exit').then(([code, signal]) => {
+      this.notify();
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+    cleanups.push(async () => {
+      if (this.process.exitCode === null && this.process.signalCode === null) {
+        this.process.kill('SIGKILL');
+        await this.exited;
+      }
+    });
+  }
+
+  messages(): string[] {
+    return this.logs.map((entry) => String(entry.msg));
+  }
+
+  /** Resolves with the first log line whose message matches; rejects if the child exits first. */
+  async waitForMessage(pattern: RegExp): Promise<string> {
+    for (;;) {
+      const found = this.messages().find((message) => pattern.test(message));
+      if (found !== undefined) return found;
+      if (this.process.exitCode !== null || this.process.signalCode !== null) {
+        throw new Error(`child exited before logging ${pattern}; stdout: ${this.messages()}; stderr: ${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.process.kill(signal);
+  }
+
+  private notify(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+describe('runService as a process', () => {
+  it('on a real SIGTERM completes the in-flight request with 200 and exits 0', { timeout: 60_000 }, async () => {
+    // Given
+    const child = new ServiceChild(['0', '10000', 'finishes']);
+    const banner = await child.waitForMessage(/^child listening on /);
+    const baseUrl = banner.replace('child listening on ', '');
+    const inFlight = httpGet(`${baseUrl}/slow`);
+    await child.waitForMessage(/^slow request started$/);
+
+    // When
+    child.kill('SIGTERM');
+    const [response, exit] = await Promise.all([inFlight, child.exited]);
+
+    // Then
+    expect(response).toEqual({ status: 200, body: '{"finished":true}' });
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(child.messages()).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+  });
+
+  it('exits 1 when in-flight requests outlast the grace period', { timeout: 60_000 }, async () => {
+    // Given
+    const child = new ServiceChild(['0', '300', 'hangs']);
+    const baseUrl = (await child.waitForMessage(/^child listening on /)).replace('child listening on ', '');
+    const inFlight = httpGet(`${baseUrl}/slow`).catch((error: Error) => error);
+    await child.waitForMessage(/^slow request started$/);
+
+    // When
+    child.kill('SIGTERM');
+    const exit = await child.exited;
+
+    // Then
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(child.messages()).toContain('in-flight requests did not finish in time; exiting');
+    expect(await inFlight).toBeInstanceOf(Error);
+  });
+
+  it('exits 1 with a fatal log line when its port is already in use', { timeout: 60_000 }, async () => {
+    // Given
+    const port = await occupiedPort();
+
+    // When
+    const child = new ServiceChild([String(port), '1000', 'finishes']);
+    const exit = await child.exited;
+
+    // Then
+    expect(exit).toEqual({ code: 1, signal: null });
+    const fatal = child.logs.find((entry) => entry.msg === 'could not start listening');
+    expect(fatal).toMatchObject({ level: 60, port, host: '127.0.0.1' });
+  });
+});
