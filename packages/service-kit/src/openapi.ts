@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
+type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
+type SchemaMap = Record<string, Record<string, unknown>>;
+
 export interface OpenApiOptions {
   title: string;
   version: string;
@@ -24,7 +27,7 @@ export const openApiPlugin = fp(
         tags: options.tags ?? [],
       },
       transform: jsonSchemaTransform,
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (documentObject) => tidyComponents(jsonSchemaTransformObject(documentObject)),
     });
     await app.register(fastifySwaggerUi, {
       routePrefix: '/docs',
@@ -39,3 +42,44 @@ export const openApiPlugin = fp(
   },
   { name: 'service-kit-openapi', fastify: '5.x' },
 );
+
+/**
+ * The zod transform emits every registered schema twice (an `…Input` twin for request bodies) and stamps each
+ * component with `$schema` and `$id`; Swagger UI then shows "string" as the example of a referenced body. Keep
+ * only components that something references, without those two keys, so the docs show what the API sends.
+ */
+function tidyComponents(document: OpenApiDocument): OpenApiDocument {
+  const components = (document as { components?: { schemas?: SchemaMap } }).components;
+  const schemas = components?.schemas;
+  if (!components || !schemas) return document;
+
+  const referenced = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) collect(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key === '$ref' && typeof item === 'string' && item.startsWith('#/components/schemas/')) {
+          const name = item.slice('#/components/schemas/'.length);
+          if (!referenced.has(name)) {
+            referenced.add(name);
+            collect(schemas[name]);
+          }
+        } else {
+          collect(item);
+        }
+      }
+    }
+  };
+  collect({ ...document, components: { ...components, schemas: {} } });
+
+  components.schemas = Object.fromEntries(
+    Object.entries(schemas)
+      .filter(([name]) => referenced.has(name))
+      .map(([name, schema]) => {
+        const { $schema: _schema, $id: _id, ...rest } = schema;
+        return [name, rest];
+      }),
+  );
+  return document;
+}

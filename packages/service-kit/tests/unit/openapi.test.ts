@@ -91,6 +91,21 @@ describe('GET /openapi.json', () => {
     );
   });
 
+  it('lists only referenced components, without the $schema and $id keys that confuse Swagger UI', async () => {
+    // When
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+
+    // Then
+    const names = Object.keys(document.components.schemas);
+    expect(names.filter((name) => name.endsWith('Input'))).toEqual([]);
+    for (const schema of Object.values(document.components.schemas) as Record<string, unknown>[]) {
+      expect(schema).not.toHaveProperty('$schema');
+      expect(schema).not.toHaveProperty('$id');
+    }
+    const text = JSON.stringify(document);
+    for (const name of names) expect(text).toContain(`"#/components/schemas/${name}"`);
+  });
+
   it('documents the health probes and hides /metrics, /openapi.json and the docs routes', async () => {
     // Given
     const url = '/openapi.json';

@@ -29,7 +29,12 @@ describe('MetProvider.search', () => {
     const expected =
       `${API}/search?title=false&tags=true&isHighlight=true&isOnView=false&artistOrCulture=true&hasImages=true` +
       '&departmentId=11&medium=Paintings%7CSculpture&geoLocation=France%7CParis&dateBegin=1700&dateEnd=1800&q=cat';
-    harness.met.intercept({ path: expected, method: 'GET' }).reply(200, { total: 1, objectIDs: [1] }, json);
+    // MockAgent sorts query parameters before matching, so the path actually sent is recorded instead.
+    const sent: string[] = [];
+    harness.met.intercept({ path: (path) => path.startsWith(`${API}/search?`), method: 'GET' }).reply((request) => {
+      sent.push(request.path);
+      return { statusCode: 200, data: { total: 1, objectIDs: [1] }, responseOptions: json };
+    });
 
     // When
     const result = await harness.provider.search({
@@ -49,6 +54,7 @@ describe('MetProvider.search', () => {
 
     // Then
     expect(result.objectIDs).toEqual([1]);
+    expect(sent).toEqual([expected]);
   });
 
   it('leaves out a date range given only half of', async () => {
