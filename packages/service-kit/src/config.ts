@@ -90,7 +90,7 @@ export function loadConfig<Schema extends z.ZodType>(options: LoadConfigOptions<
   }
 
   const resolved = resolvePlaceholders(section, [], variables, fileName, env);
-  const result = options.schema.safeParse(resolved);
+  const result = options.schema.safeParse(resolved, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  - ${describeIssue(issue)}`).join('\n');
     throw new ConfigError(`Invalid configuration in ${fileName} for ENV=${env}:\n${problems}`);
@@ -104,7 +104,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}${where}`;
   }
   const key = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  return `${key}: ${issue.message}`;
+  // Showing the value that was read makes a wrong environment variable obvious (`port: … (got "eighty")`).
+  const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  return `${key}: ${issue.message}${got}`;
 }
 
 function resolvePlaceholders(
