@@ -27,6 +27,17 @@ export const errorSchema = z
 
 export type ValidationIssue = z.infer<typeof validationIssueSchema>;
 
+/**
+ * An error response for one route and status, with its own example, so the docs show e.g. the 504 message under
+ * 504 rather than one shared example under every status.
+ */
+export function errorResponse(description: string, exampleDetail: string) {
+  return z
+    .object({ detail: z.string().describe('What went wrong.') })
+    .describe(description)
+    .meta({ example: { detail: exampleDetail } });
+}
+
 const LOCATION_BY_CONTEXT: Record<string, string> = {
   querystring: 'query',
   params: 'path',

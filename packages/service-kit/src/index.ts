@@ -10,6 +10,7 @@ export {
 } from './config.js';
 export {
   errorHandlerPlugin,
+  errorResponse,
   errorSchema,
   type ValidationIssue,
   validationErrorSchema,

@@ -1,4 +1,4 @@
-import { errorSchema, type ServiceApp, validationErrorSchema } from '@mlms/service-kit';
+import { errorResponse, type ServiceApp, validationErrorSchema } from '@mlms/service-kit';
 import type { ArtworkSearchResult, Department } from '../dto/artwork.js';
 import type { SearchService } from '../service/search-service.js';
 import {
@@ -13,8 +13,11 @@ import {
 } from '../views/api.js';
 
 const upstreamErrors = {
-  502: errorSchema.describe('The Met API failed: an error status, a bot-protection page, or a broken answer.'),
-  504: errorSchema.describe('The Met API did not answer in time.'),
+  502: errorResponse(
+    'The Met API failed: an error status, a bot-protection page, a broken answer or a dropped connection.',
+    'Met Collection API answered HTTP 503.',
+  ),
+  504: errorResponse('The Met API did not answer in time.', 'Met Collection API did not answer within 5000 ms.'),
 };
 
 /** The interface layer: request views in, service calls, DTOs out as response views; errors are thrown. */
@@ -31,7 +34,7 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         querystring: searchQuerySchema,
         response: {
           200: imageUrlSchema,
-          404: errorSchema.describe('No artwork with an image matches the title: `{"detail":"No results found."}`.'),
+          404: errorResponse('No artwork with an image matches the title.', 'No results found.'),
           422: validationErrorSchema.describe('The title is missing, blank or too long.'),
           ...upstreamErrors,
         },
@@ -57,7 +60,7 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         querystring: artworkSearchQuerySchema,
         response: {
           200: artworkSchema,
-          404: errorSchema.describe('No artwork with an image matches.'),
+          404: errorResponse('No artwork with an image matches.', 'No results found.'),
           422: validationErrorSchema.describe('Invalid title or departmentId.'),
           ...upstreamErrors,
         },
@@ -75,7 +78,7 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         params: artworkParamsSchema,
         response: {
           200: artworkSchema,
-          404: errorSchema.describe('The Met has no object with this ID.'),
+          404: errorResponse('The Met has no object with this ID.', 'No artwork with object ID 999999999.'),
           422: validationErrorSchema.describe('The object ID is not a whole number.'),
           ...upstreamErrors,
         },
