@@ -1,5 +1,6 @@
 /**
- * Runs the whole system locally on its offline defaults: the Met emulator and art-search in ENV=local.
+ * Runs the whole system locally on its offline defaults: the Met emulator and art-search in ENV=local, after
+ * making sure the default housing price model exists (trained on first use, a few seconds).
  * `npm start` runs it from the TypeScript sources; `npm run dev` (`--watch`) restarts a service when its code
  * changes. Ctrl-C stops everything cleanly.
  */
@@ -54,6 +55,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
 
+  // Imported here, not at the top: only this step needs ONNX Runtime and the training code.
+  const { ensureDefaultModel } = await import('@mlms/housing-price-model');
+  const modelDir = await ensureDefaultModel({ log: (line) => process.stdout.write(`${line}\n`) });
+
   for (const service of services) {
     start(service);
     await waitUntilReady(service);
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
       `  API docs:      ${url}/docs`,
       `  Sample search: ${url}/api/search?title=The%20Death%20of%20Socrates`,
       `  Metrics:       ${url}/metrics`,
+      `  Housing model: ${modelDir}`,
       `  ${watch ? 'Watching for changes. ' : ''}Press Ctrl-C to stop.`,
       '',
     ].join('\n'),

@@ -6,9 +6,11 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
   type RawServerDefault,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pino } from 'pino';
 import type { BaseServiceConfig } from './config.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
@@ -48,6 +50,25 @@ function answerRouterError(error: FastifyError, request: FastifyRequest, reply: 
 }
 
 /**
+ * One log line per request, written when it completes (method, URL, status, time), instead of Fastify's two
+ * (incoming + completed): half the logging cost on the hot path, and each line says everything about the request.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const fields = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTime: reply.elapsedTime,
+    };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else reply.log.info(fields, 'request completed');
+  }
+}
+
+/**
  * The bootstrap every service shares: Fastify with zod validation and serialisation, JSON logs with a
  * request id, explicit server timeouts, one error handler, Prometheus metrics and OpenAPI docs.
  * The service then registers its health checks and routes on the returned instance.
@@ -62,8 +83,10 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
         ? {
             transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' } },
           }
-        : {}),
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
+        : // JSON lines to stdout, written asynchronously: lines logged while a write is in flight go out together
+          // in the next one, so under load there are far fewer write(2) calls than lines, and at low traffic each
+          // line still appears at once. pino flushes synchronously when the process exits.
+          { stream: pino.destination({ dest: 1, sync: false }) }),
     },
     genReqId: (request) => {
       const incoming = request.headers[REQUEST_ID_HEADER];
@@ -76,12 +99,15 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     bodyLimit: 1_048_576,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: answerRouterError,
+    logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks on the hot path: an async hook costs a promise and a microtask turn per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
 
   await app.register(errorHandlerPlugin);

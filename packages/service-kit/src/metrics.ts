@@ -64,7 +64,7 @@ export const metricsPlugin = fp(
     const { metrics } = options;
     app.decorate('metrics', metrics);
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       // The route template keeps label cardinality bounded: /api/v1/artworks/:objectId, not one label per id.
       const labels = {
         method: request.method,
@@ -73,6 +73,7 @@ export const metricsPlugin = fp(
       };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+      done();
     });
 
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -107,7 +107,7 @@ export class MetProvider {
    */
   async getObject(objectId: number): Promise<MetObject | null> {
     const path = `${API_PATH}/objects/${objectId}`;
-    return this.cache.getOrLoad(this.client.url(path).href, this.cacheSettings.objectTtlMs, async () => {
+    return this.cache.getOrLoad(this.client.requestPath(path), this.cacheSettings.objectTtlMs, async () => {
       const response = await this.client.getJson(path, {
         endpoint: 'object',
         schema: metObjectSchema,
@@ -157,7 +157,7 @@ export class MetProvider {
     schema: Schema,
     ttlMs: number,
   ): Promise<z.infer<Schema>> {
-    const key = this.client.url(path, query).href;
+    const key = this.client.requestPath(path, query);
     return this.cache.getOrLoad(key, ttlMs, async () => {
       const response = await this.client.getJson(path, { endpoint, query, schema });
       // Without pass-through statuses the client throws on every non-2xx answer, so this is the parsed body.
