@@ -7,11 +7,30 @@ import { z } from 'zod';
 
 export const MAX_TITLE_LENGTH = 200;
 
+function codePointLength(value: string): number {
+  let length = 0;
+  for (const _ of value) length++;
+  return length;
+}
+
 const title = z
   .string({ error: 'title must be text' })
   .trim()
   .min(1, { error: 'title must not be blank: give part of an artwork title, e.g. "The Death of Socrates"' })
-  .max(MAX_TITLE_LENGTH, { error: `title must be at most ${MAX_TITLE_LENGTH} characters` })
+  // Characters are code points, as in JSON Schema's maxLength and the Python original: "🎨" counts once, not twice.
+  .check((context) => {
+    if (codePointLength(context.value) > MAX_TITLE_LENGTH) {
+      context.issues.push({
+        code: 'too_big',
+        origin: 'string',
+        maximum: MAX_TITLE_LENGTH,
+        inclusive: true,
+        input: context.value,
+        message: `title must be at most ${MAX_TITLE_LENGTH} characters`,
+      });
+    }
+  })
+  .meta({ maxLength: MAX_TITLE_LENGTH })
   .describe(`Words from the artwork's title (1–${MAX_TITLE_LENGTH} characters, case-insensitive).`)
   .meta({ example: 'The Death of Socrates' });
 

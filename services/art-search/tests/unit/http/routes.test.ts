@@ -136,6 +136,21 @@ describe('GET /api/search', () => {
     expect(response.statusCode).toBe(200);
   });
 
+  it('counts characters, not UTF-16 units: 200 emoji are accepted, 201 are not', async () => {
+    // Given
+    await appWith();
+    const emoji = (count: number) => encodeURIComponent('🎨'.repeat(count));
+
+    // When
+    const accepted = await app.inject({ method: 'GET', url: `/api/search?title=${emoji(200)}` });
+    const refused = await app.inject({ method: 'GET', url: `/api/search?title=${emoji(201)}` });
+
+    // Then
+    expect(accepted.statusCode).toBe(200);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().detail[0]).toMatchObject({ loc: ['query', 'title'], type: 'string_too_long' });
+  });
+
   it('answers 422 when the title is given twice', async () => {
     // Given
     await appWith();
