@@ -4,10 +4,9 @@
  * `npm start` runs it from the TypeScript sources; `npm run dev` (`--watch`) restarts a service when its code
  * changes. Ctrl-C stops everything cleanly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { startTypeScript, stopChild, waitForHttp } from './lib/processes.js';
 
 interface ServiceSpec {
   name: string;
@@ -17,11 +16,9 @@ interface ServiceSpec {
   readyPath: string;
 }
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const watch = process.argv.includes('--watch');
 const emulatorPort = Number(process.env.MET_EMULATOR_PORT ?? 8090);
 const artSearchPort = Number(process.env.ART_SEARCH_PORT ?? 8000);
-const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 const services: ServiceSpec[] = [
   {
@@ -79,14 +76,7 @@ async function main(): Promise<void> {
 }
 
 function start(service: ServiceSpec): void {
-  const args = watch
-    ? [tsx, 'watch', '--clear-screen=false', '--conditions=source', service.entry]
-    : [tsx, '--conditions=source', service.entry];
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...service.env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = startTypeScript(service.entry, { env: service.env, watch, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(service.name, child);
   child.on('exit', (code, signal) => {
     children.delete(service.name);
@@ -98,17 +88,8 @@ function start(service: ServiceSpec): void {
 }
 
 async function waitUntilReady(service: ServiceSpec, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (stopping) return;
-    try {
-      const response = await fetch(`http://127.0.0.1:${service.port}${service.readyPath}`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
-  }
+  if (await waitForHttp(`http://127.0.0.1:${service.port}${service.readyPath}`, timeoutMs, () => stopping)) return;
+  if (stopping) return;
   process.stderr.write(`${service.name} did not become ready within ${timeoutMs / 1000} s.\n`);
   await stop(1);
 }
@@ -119,11 +100,7 @@ async function stop(exitCode: number): Promise<void> {
   // Stop in reverse start order: the service first, then what it depends on.
   for (const service of [...services].reverse()) {
     const child = children.get(service.name);
-    if (!child) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
-    if (children.has(service.name)) child.kill('SIGKILL');
+    if (child) await stopChild(child);
   }
   process.exit(exitCode);
 }

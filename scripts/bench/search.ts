@@ -4,17 +4,14 @@
  * the ratio means something on whatever machine runs it. Each server runs in its own process; autocannon runs
  * here. Settings: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 50).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { sampleObjects } from '@mlms/met-emulator';
 import autocannon from 'autocannon';
+import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmupSeconds = 2;
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 const ports = { emulator: 18090, floor: 18091, artSearch: 18092 };
 const metApiUrl = `http://127.0.0.1:${ports.emulator}`;
 const children: ChildProcess[] = [];
@@ -28,36 +25,12 @@ interface Result {
   errors: number;
 }
 
-function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [tsx, '--conditions=source', entry], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    // Logs go nowhere, but they are still produced: art-search pays for its production logging here.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  // Logs go nowhere, but they are still produced: art-search pays for its production logging here.
+  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
-  return waitFor(readyUrl).then(() => child);
-}
-
-async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(5000)]);
-  child.kill('SIGKILL');
+  if (!(await waitForHttp(readyUrl))) throw new Error(`${readyUrl} did not come up within 30 s`);
+  return child;
 }
 
 /** Titles whose top search hit has an image, so art-search and the floor do the same two upstream calls. */
@@ -131,15 +104,15 @@ async function main(): Promise<void> {
     `http://127.0.0.1:${ports.floor}/`,
   );
   const floor = await load('floor (node:http + undici)', ports.floor, titles);
-  await stopProcess(floorProcess);
+  await stopChild(floorProcess, 5000);
 
   let server = await artSearch(false);
   const cacheOff = await load('art-search, cache off', ports.artSearch, titles);
-  await stopProcess(server);
+  await stopChild(server, 5000);
 
   server = await artSearch(true);
   const cacheOn = await load('art-search, cache on', ports.artSearch, titles);
-  await stopProcess(server);
+  await stopChild(server, 5000);
 
   const rows = [floor, cacheOff, cacheOn];
   const line = (cells: string[]) =>
@@ -166,12 +139,12 @@ async function main(): Promise<void> {
     `\ntargets: cache off >= 0.70x floor: ${ratio.toFixed(2)}x ${ratio >= 0.7 ? 'met' : 'MISSED'}; ` +
       `p99 < 25 ms: cache off ${cacheOff.p99} ms ${cacheOff.p99 < 25 ? 'met' : 'MISSED'}, ` +
       `cache on ${cacheOn.p99} ms ${cacheOn.p99 < 25 ? 'met' : 'MISSED'}\n` +
-      'Note: art-search coalesces identical in-flight Met calls even with the cache off; the floor does not.\n',
+      'With the cache off art-search neither stores nor coalesces: both make the same two Met calls per request.\n',
   );
 }
 
 try {
   await main();
 } finally {
-  await Promise.all(children.map(stopProcess));
+  await Promise.all(children.map((child) => stopChild(child, 5000)));
 }

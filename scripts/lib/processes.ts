@@ -1,0 +1,53 @@
+/** Child-process helpers shared by the dev stack runner and the benchmarks: start a TypeScript entry, wait, stop. */
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const tsxCli = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+export interface StartTypeScriptOptions {
+  env?: Record<string, string>;
+  stdio?: StdioOptions;
+  /** Restart the entry when its sources change (`tsx watch`). */
+  watch?: boolean;
+}
+
+/** Runs a TypeScript entry from the workspace sources (`source` export condition) in its own Node process. */
+export function startTypeScript(entry: string, options: StartTypeScriptOptions = {}): ChildProcess {
+  const args = options.watch
+    ? [tsxCli, 'watch', '--clear-screen=false', '--conditions=source', entry]
+    : [tsxCli, '--conditions=source', entry];
+  return spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: options.stdio ?? 'inherit',
+  });
+}
+
+/**
+ * Polls a URL until it answers below 500.
+ *
+ * @returns false when `timeoutMs` passed first, or `shouldStop()` said to give up.
+ */
+export async function waitForHttp(url: string, timeoutMs = 30_000, shouldStop = () => false): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !shouldStop()) {
+    try {
+      if ((await fetch(url)).status < 500) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+/** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(graceMs)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
