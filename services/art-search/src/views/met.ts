@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Zod schemas of The Met Collection API's wire format (views of someone else's JSON, named as the API names
- * them). Objects are not strict: the Met adds fields over time, and unknown ones are dropped, never an error.
+ * them). Objects are not strict: the Met adds fields over time, and fields we do not read are dropped, never an error.
  * Text fields the Met usually sends as "" are also accepted as null or absent and normalised to "".
  */
 const text = z
@@ -10,84 +10,27 @@ const text = z
   .nullish()
   .transform((value) => value ?? '');
 
-const optionalInteger = z.number().int().nullish();
-
-export const metConstituentSchema = z.object({
-  constituentID: z.number().int().nullish(),
-  role: text,
-  name: text,
-  constituentULAN_URL: text,
-  constituentWikidata_URL: text,
-  gender: text,
-});
-
-export const metTagSchema = z.object({
-  term: text,
-  AAT_URL: z.string().nullish(),
-  Wikidata_URL: z.string().nullish(),
-});
-
-/** `GET /public/collection/v1/objects/{objectID}`. */
+/**
+ * `GET /public/collection/v1/objects/{objectID}`: the fields of the record this service reads. The Met sends
+ * about 55 more (constituents, tags, measurements, geography...); they are not validated and are dropped. That is
+ * deliberate: parsing only what we consume keeps a record's shape changes elsewhere from breaking us, and it is
+ * measurably cheaper on the hot path (about 35 µs per request with all 57 fields declared, in `bench:search`).
+ */
 export const metObjectSchema = z.object({
   objectID: z.number().int(),
-  isHighlight: z.boolean().nullish(),
-  accessionNumber: text,
-  accessionYear: z.union([z.string(), z.number()]).nullish(),
+  title: text,
+  artistDisplayName: text,
+  department: text,
+  objectDate: text,
   isPublicDomain: z.boolean().nullish(),
+  /** "" when the object has no open-access image, even in `hasImages=true` search results. */
   primaryImage: text,
   primaryImageSmall: text,
   additionalImages: z
     .array(z.string())
     .nullish()
     .transform((value) => value ?? []),
-  constituents: z.array(metConstituentSchema).nullish(),
-  department: text,
-  objectName: text,
-  title: text,
-  culture: text,
-  period: text,
-  dynasty: text,
-  reign: text,
-  portfolio: text,
-  artistRole: text,
-  artistPrefix: text,
-  artistDisplayName: text,
-  artistDisplayBio: text,
-  artistSuffix: text,
-  artistAlphaSort: text,
-  artistNationality: text,
-  artistBeginDate: text,
-  artistEndDate: text,
-  artistGender: text,
-  artistWikidata_URL: text,
-  artistULAN_URL: text,
-  objectDate: text,
-  objectBeginDate: optionalInteger,
-  objectEndDate: optionalInteger,
-  medium: text,
-  dimensions: text,
-  creditLine: text,
-  geographyType: text,
-  city: text,
-  state: text,
-  county: text,
-  country: text,
-  region: text,
-  subregion: text,
-  locale: text,
-  locus: text,
-  excavation: text,
-  river: text,
-  classification: text,
-  rightsAndReproduction: text,
-  linkResource: text,
-  metadataDate: text,
-  repository: text,
   objectURL: text,
-  tags: z.array(metTagSchema).nullish(),
-  objectWikidata_URL: text,
-  isTimelineWork: z.boolean().nullish(),
-  GalleryNumber: text,
 });
 
 /** `GET /public/collection/v1/search`: `objectIDs` is null, not [], when nothing matches. */

@@ -101,7 +101,7 @@ describe('MetProvider.search', () => {
 });
 
 describe('MetProvider.getObject', () => {
-  it('parses a full record, ignoring fields it does not know', async () => {
+  it('parses a full record, keeping the fields it reads and dropping the rest', async () => {
     // Given
     harness = providerWithMockMet();
     harness.met
@@ -115,22 +115,27 @@ describe('MetProvider.getObject', () => {
     expect(object?.title).toBe('The Death of Socrates');
     expect(object?.primaryImage).toBe('https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg');
     expect(object).not.toHaveProperty('aFieldFromTheFuture');
+    expect(object).not.toHaveProperty('constituents');
   });
 
-  it('accepts null constituents, tags and text fields', async () => {
+  it('accepts null constituents, tags and text fields, reading null text as ""', async () => {
     // Given
     harness = providerWithMockMet();
     harness.met
       .intercept({ path: `${API}/objects/436105`, method: 'GET' })
-      .reply(200, { ...deathOfSocrates, constituents: null, tags: null, culture: null, additionalImages: null }, json);
+      .reply(
+        200,
+        { ...deathOfSocrates, constituents: null, tags: null, artistDisplayName: null, additionalImages: null },
+        json,
+      );
 
     // When
     const object = await harness.provider.getObject(436105);
 
     // Then
-    expect(object?.constituents).toBeNull();
-    expect(object?.culture).toBe('');
+    expect(object?.artistDisplayName).toBe('');
     expect(object?.additionalImages).toEqual([]);
+    expect(object?.title).toBe('The Death of Socrates');
   });
 
   it('returns null when the Met answers 404 ObjectID not found', async () => {
