@@ -88,8 +88,8 @@ export class UpstreamClient {
   }
 
   /**
-   * The request target (path and query) for a path relative to the base URL. Built as a string: this runs twice
-   * per upstream call on the hot path, where URL objects cost more than the rest of the client together.
+   * The request target (path and query) for a path relative to the base URL, built as a string because it runs
+   * on every upstream call (and callers use it as a cache key), where parsing a URL object each time is wasted work.
    */
   requestPath(path: string, query: QueryParameters = []): string {
     const target = `${this.basePath}/${path.replace(/^\/+/, '')}`;
