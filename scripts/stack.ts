@@ -49,8 +49,10 @@ async function main(): Promise<void> {
       );
     }
   }
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by npm/tsx), and a second
+  // signal without a handler would kill it before it has stopped the services.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
 
   // Imported here, not at the top: only this step needs ONNX Runtime and the training code.
   const { ensureDefaultModel } = await import('@mlms/housing-price-model');
