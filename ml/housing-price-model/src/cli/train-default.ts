@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_SEED, DEFAULT_MODEL_TREES, trainDefaultModel } from '../default-model.js';
 import { DEFAULT_MODEL_DIR } from '../package-paths.js';
-import { createProgressReporter, isMainModule, usageErrorFrom } from './cli-support.js';
-import { formatTrainSummary } from './train.js';
+import { isMainModule, usageErrorFrom } from './cli-support.js';
+import { runWithProgress } from './train.js';
 
 export const TRAIN_DEFAULT_USAGE = `Usage: npm run train:default
 
@@ -28,22 +28,7 @@ export async function runTrainDefaultCli(args: string[]): Promise<number> {
     process.stderr.write(`train:default: ${usageErrorFrom(error).message}\n\n${TRAIN_DEFAULT_USAGE}`);
     return 2;
   }
-  const progress = createProgressReporter(process.stderr);
-  try {
-    const outcome = await trainDefaultModel({
-      onProgress: progress.update,
-      log: (line) => {
-        progress.finish();
-        process.stderr.write(`${line}\n`);
-      },
-    });
-    process.stdout.write(`\n${formatTrainSummary(outcome, process.env.INIT_CWD ?? process.cwd())}`);
-    return 0;
-  } catch (error) {
-    progress.finish();
-    process.stderr.write(`train:default failed: ${(error as Error).message}\n`);
-    return 1;
-  }
+  return runWithProgress('train:default', (hooks) => trainDefaultModel(hooks));
 }
 
 if (isMainModule(import.meta.url)) {

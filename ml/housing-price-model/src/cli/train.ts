@@ -6,7 +6,7 @@ import { MAX_SEED } from '../forest/random.js';
 import { DEFAULT_DATA_PATH, DEFAULT_RUNS_DIR } from '../package-paths.js';
 import { formatDollars } from '../report/plots.js';
 import { formatBytes } from '../report/report-html.js';
-import { type TrainRunOutcome, trainAndRecord } from '../runs/train-run.js';
+import { type TrainRunOptions, type TrainRunOutcome, trainAndRecord } from '../runs/train-run.js';
 import {
   createProgressReporter,
   isMainModule,
@@ -33,14 +33,7 @@ Options:
 When MLFLOW_TRACKING_URI is set, the run is also logged to that MLflow tracking server.
 `;
 
-export interface TrainCliOptions {
-  seed: number;
-  trees: number;
-  threads: number;
-  dataPath: string;
-  runsDir: string;
-  outDir?: string;
-}
+export type TrainCliOptions = Pick<TrainRunOptions, 'seed' | 'trees' | 'threads' | 'dataPath' | 'runsDir' | 'outDir'>;
 
 /**
  * Parses the `train` flags.
@@ -123,6 +116,39 @@ function displayPath(path: string, cwd: string): string {
   return shown.startsWith('..') ? path : shown || '.';
 }
 
+/** What a CLI passes to a training function: progress on stderr (a bar on a terminal) and status lines. */
+export interface TrainingHooks {
+  onProgress: (treesDone: number, nTrees: number) => void;
+  log: (line: string) => void;
+}
+
+/**
+ * Runs one training with progress on stderr, then prints the summary on stdout.
+ *
+ * @returns the process exit code: 0 when the run was recorded, 1 when it failed (the message says why).
+ */
+export async function runWithProgress(
+  command: string,
+  train: (hooks: TrainingHooks) => Promise<TrainRunOutcome>,
+): Promise<number> {
+  const progress = createProgressReporter(process.stderr);
+  try {
+    const outcome = await train({
+      onProgress: progress.update,
+      log: (line) => {
+        progress.finish();
+        process.stderr.write(`${line}\n`);
+      },
+    });
+    process.stdout.write(`\n${formatTrainSummary(outcome, process.env.INIT_CWD ?? process.cwd())}`);
+    return 0;
+  } catch (error) {
+    progress.finish();
+    process.stderr.write(`${command} failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
 /** Runs `train` with the given arguments; returns the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runTrainCli(args: string[]): Promise<number> {
   let options: TrainCliOptions | 'help';
@@ -137,23 +163,7 @@ export async function runTrainCli(args: string[]): Promise<number> {
     process.stdout.write(TRAIN_USAGE);
     return 0;
   }
-  const progress = createProgressReporter(process.stderr);
-  try {
-    const outcome = await trainAndRecord({
-      ...options,
-      onProgress: progress.update,
-      log: (line) => {
-        progress.finish();
-        process.stderr.write(`${line}\n`);
-      },
-    });
-    process.stdout.write(`\n${formatTrainSummary(outcome, process.env.INIT_CWD ?? process.cwd())}`);
-    return 0;
-  } catch (error) {
-    progress.finish();
-    process.stderr.write(`train failed: ${(error as Error).message}\n`);
-    return 1;
-  }
+  return runWithProgress('train', (hooks) => trainAndRecord({ ...options, ...hooks }));
 }
 
 if (isMainModule(import.meta.url)) {
