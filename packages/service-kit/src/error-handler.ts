@@ -38,6 +38,8 @@ export function errorResponse(description: string, exampleDetail: string) {
     .meta({ example: { detail: exampleDetail } });
 }
 
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 const LOCATION_BY_CONTEXT: Record<string, string> = {
   querystring: 'query',
   params: 'path',
@@ -50,6 +52,15 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => handleError(error, request, reply));
     app.setNotFoundHandler((request, reply) => {
+      // As FastAPI does: a path that exists under other methods is 405 with an Allow header, not 404.
+      const path = request.url.split('?', 1)[0] ?? '/';
+      const allowed = HTTP_METHODS.filter(
+        (method) => method !== request.method && app.findRoute({ method, url: path }) !== null,
+      );
+      if (allowed.length > 0) {
+        request.log.info({ method: request.method, url: request.url, allowed }, 'method not allowed');
+        return reply.code(405).header('allow', allowed.join(', ')).send({ detail: 'Method Not Allowed' });
+      }
       request.log.info({ method: request.method, url: request.url }, 'no route');
       return reply.code(404).send({ detail: 'Not Found' });
     });

@@ -385,7 +385,7 @@ describe('error handler: unexpected errors', () => {
 
   it.each([
     ['GET', '/no/such/route'],
-    ['DELETE', '/search'],
+    ['DELETE', '/no/such/route'],
   ] as const)('answers %s %s, which has no route, with 404 {"detail":"Not Found"}', async (method, url) => {
     // Given
     const request = { method, url };
@@ -396,5 +396,15 @@ describe('error handler: unexpected errors', () => {
     // Then
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ detail: 'Not Found' });
+  });
+
+  it('answers DELETE /search, a path served only under GET, with 405 and an Allow header', async () => {
+    // When
+    const response = await app.inject({ method: 'DELETE', url: '/search?title=x' });
+
+    // Then
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD');
+    expect(response.json()).toEqual({ detail: 'Method Not Allowed' });
   });
 });

@@ -352,6 +352,19 @@ describe('API documentation', () => {
 });
 
 describe('unknown routes', () => {
+  it('answers 405 with an Allow header for a known path and another method, as FastAPI does', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const response = await app.inject({ method: 'POST', url: '/api/search?title=socrates' });
+
+    // Then
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD');
+    expect(response.json()).toEqual({ detail: 'Method Not Allowed' });
+  });
+
   it('answers 404 {"detail":"Not Found"} as FastAPI does', async () => {
     // Given
     await appWith();
