@@ -3,20 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/app.js';
 import type { ArtworkSearchQuery, ArtworkSearchResult } from '../../../src/dto/artwork.js';
 import type { SearchService } from '../../../src/service/search-service.js';
+import { socratesArtwork } from '../../support/artworks.js';
 import { testConfig } from '../../support/config.js';
 
-const socrates: ArtworkSearchResult = {
-  objectId: 436105,
-  title: 'The Death of Socrates',
-  artist: 'Jacques Louis David',
-  department: 'European Paintings',
-  objectDate: '1787',
-  primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg',
-  primaryImageSmall: 'https://images.metmuseum.org/CRDImages/ep/web-large/DP102929.jpg',
-  additionalImages: [],
-  objectUrl: 'https://www.metmuseum.org/art/collection/search/436105',
-  totalResults: 3,
-};
+const socrates = socratesArtwork(3);
 
 /** A business layer stand-in: answers or fails as each test needs, and records its calls. */
 function stubService(behaviour: {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetProvider, MetSearchParams } from '../../../src/provider/met-provider.js';
 import { SearchService } from '../../../src/service/search-service.js';
 import { type MetObject, metObjectSchema } from '../../../src/views/met.js';
+import { socratesArtwork } from '../../support/artworks.js';
 import { deathOfSocrates, metRecord, wheatField, withoutImage } from '../../support/met-records.js';
 
 /**
@@ -55,18 +56,7 @@ describe('SearchService.searchByTitle', () => {
     const result = await serviceWith(stub).searchByTitle({ title: 'The Death of Socrates' });
 
     // Then
-    expect(result).toEqual({
-      objectId: 436105,
-      title: 'The Death of Socrates',
-      artist: 'Jacques Louis David',
-      department: 'European Paintings',
-      objectDate: '1787',
-      primaryImage: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg',
-      primaryImageSmall: 'https://images.metmuseum.org/CRDImages/ep/web-large/DP102929.jpg',
-      additionalImages: [],
-      objectUrl: 'https://www.metmuseum.org/art/collection/search/436105',
-      totalResults: 2,
-    });
+    expect(result).toEqual(socratesArtwork(2));
     expect(stub.searches).toEqual([{ q: 'The Death of Socrates', title: true, hasImages: true }]);
   });
 
