@@ -1,6 +1,6 @@
-import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { readOnnxMlflowModel } from '@mlms/mlflow-model';
+import { ONNX_PACKAGE_VERSION } from './export/onnx.js';
 import { DEFAULT_DATA_PATH, DEFAULT_MODEL_DIR, DEFAULT_RUNS_DIR } from './package-paths.js';
 import { type TrainRunOutcome, trainAndRecord } from './runs/train-run.js';
 
@@ -41,7 +41,7 @@ export async function trainDefaultModel(options: DefaultModelOptions = {}): Prom
 }
 
 /**
- * The default model directory, trained first when it has no `MLmodel` + `model.onnx` (seconds on two cores).
+ * The default model directory, trained first when it has no current model (see {@link isModelDirectory}) (seconds on two cores).
  * The root `npm start` calls this before starting the model server.
  *
  * @returns The model directory path.
@@ -50,17 +50,21 @@ export async function ensureDefaultModel(options: DefaultModelOptions = {}): Pro
   const modelDir = options.modelDir ?? DEFAULT_MODEL_DIR;
   if (await isModelDirectory(modelDir)) return modelDir;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  log(`No default model in ${modelDir}; training one (seed ${DEFAULT_MODEL_SEED}, ${DEFAULT_MODEL_TREES} trees)`);
+  log(
+    `No current default model in ${modelDir}; training one (seed ${DEFAULT_MODEL_SEED}, ${DEFAULT_MODEL_TREES} trees)`,
+  );
   await trainDefaultModel({ ...options, modelDir, log });
   return modelDir;
 }
 
-/** Whether a directory holds an MLflow model with an ONNX file. */
+/**
+ * Whether a directory holds an MLflow model with an ONNX file that this version of the export wrote: a model
+ * exported by an older checkout (other ONNX versions) is trained again rather than served.
+ */
 export async function isModelDirectory(directory: string): Promise<boolean> {
   try {
-    await access(join(directory, 'MLmodel'));
-    await access(join(directory, 'model.onnx'));
-    return true;
+    const model = await readOnnxMlflowModel(directory);
+    return model.onnx.onnxVersion === ONNX_PACKAGE_VERSION;
   } catch {
     return false;
   }

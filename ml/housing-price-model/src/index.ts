@@ -11,8 +11,8 @@ export {
   trainDefaultModel,
 } from './default-model.js';
 export { predictFeatures, predictRows, predictTree } from './evaluate.js';
-export type { ColumnSpec, SplitFrame } from './export/mlflow-model.js';
-export { MLMODEL_FILES, signatureInputs, toSplitFrame, writeMlflowModel } from './export/mlflow-model.js';
+export type { WriteMlflowModelOptions } from './export/mlflow-model.js';
+export { signatureInputs, signatureOutputs, toSplitFrame, writeMlflowModel } from './export/mlflow-model.js';
 export { buildOnnxModel, ONNX_OUTPUT_NAME, OnnxExportError, onnxInputElementType } from './export/onnx.js';
 export type { OnnxModelSource, OnnxScorer, OnnxScorerOptions } from './export/onnx-runtime.js';
 export { buildFeeds, loadOnnxScorer, OnnxInputError, scoreWithOnnx } from './export/onnx-runtime.js';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { readOnnxMlflowModel } from '@mlms/mlflow-model';
 import { request } from 'undici';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RUN_FILES, type RunMetricsFile, type RunParamsFile } from './run-files.js';
 
@@ -276,9 +276,7 @@ export async function logRunDirectory(
     metrics: { ...metrics },
   });
   await client.uploadDirectory(run.artifactUri, runDir);
-  const mlmodel = parseYaml(await readFile(join(runDir, RUN_FILES.modelDir, 'MLmodel'), 'utf8'), {
-    version: '1.1',
-  }) as Record<string, unknown>;
-  await client.logModel(run.runId, mlmodel);
+  const { document } = await readOnnxMlflowModel(join(runDir, RUN_FILES.modelDir));
+  await client.logModel(run.runId, document);
   await client.updateRun(run.runId, { status: 'FINISHED', endTime: Date.now(), runName });
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { MLMODEL_FILES } from '@mlms/mlflow-model';
 import type { Dataset } from '../data/dataset.js';
 import { splitTrainValidation } from '../data/dataset.js';
 import { predictRows } from '../evaluate.js';
@@ -116,12 +117,11 @@ export async function writeRun(options: WriteRunOptions): Promise<string> {
     directory: modelDir,
     onnxModel,
     inputColumns: preprocessor.inputColumns,
-    trainingRows: trainRows,
     exampleRows: result.validation.rows.slice(0, 5),
     runId,
     createdAt,
   });
-  const parity = await checkOnnxParity(join(modelDir, 'model.onnx'), result);
+  const parity = await checkOnnxParity(join(modelDir, MLMODEL_FILES.onnx), result);
   const exportSeconds = (performance.now() - exportStarted) / 1000;
   if (parity.maxRelativeDiff > ONNX_MAX_RELATIVE_DIFF) {
     throw new OnnxParityError(

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { writeOnnxModelDirectory } from '@mlms/mlflow-model';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureDefaultModel, isModelDirectory } from '../../src/default-model.js';
+import { ONNX_PACKAGE_VERSION } from '../../src/export/onnx.js';
 import { PACKAGE_ROOT } from '../../src/package-paths.js';
 import { replaceDirectory } from '../../src/runs/train-run.js';
 import { syntheticHousingCsv, temporaryDirectory } from '../helpers/export-fixtures.js';
@@ -84,12 +86,23 @@ describe('train CLI process', () => {
 });
 
 describe('ensureDefaultModel', () => {
+  /** A model directory as an export of the given ONNX version writes it (the ONNX bytes are not read). */
+  async function writeModelDirectory(modelDir: string, onnxVersion: string): Promise<void> {
+    await writeOnnxModelDirectory({
+      directory: modelDir,
+      onnxModel: new TextEncoder().encode('onnx bytes'),
+      onnxVersion,
+      inputs: [{ type: 'double', name: 'x', required: true }],
+      outputs: [{ type: 'float', name: 'variable', required: true }],
+      inputExample: { columns: ['x'], data: [[1]] },
+      runId: '0'.repeat(32),
+    });
+  }
+
   it('returns an existing model directory without training', async () => {
     // Given
     const modelDir = join(workDir, 'default');
-    await mkdir(modelDir);
-    await writeFile(join(modelDir, 'MLmodel'), 'artifact_path: model\n');
-    await writeFile(join(modelDir, 'model.onnx'), 'onnx bytes');
+    await writeModelDirectory(modelDir, ONNX_PACKAGE_VERSION);
     const log: string[] = [];
 
     // When
@@ -99,6 +112,23 @@ describe('ensureDefaultModel', () => {
     expect(path).toBe(modelDir);
     expect(log).toEqual([]);
     expect(await readFile(join(modelDir, 'model.onnx'), 'utf8')).toBe('onnx bytes');
+  });
+
+  it('trains again over a model that an older export wrote with other ONNX versions', async () => {
+    // Given
+    const modelDir = join(workDir, 'models', 'default');
+    await writeModelDirectory(modelDir, '1.16.2');
+    const dataPath = join(workDir, 'houses.csv');
+    await writeFile(dataPath, syntheticHousingCsv());
+    const log: string[] = [];
+
+    // When
+    await ensureDefaultModel({ modelDir, dataPath, runsDir: join(workDir, 'runs'), log: (line) => log.push(line) });
+
+    // Then
+    expect(log[0]).toContain('No current default model');
+    expect(await isModelDirectory(modelDir)).toBe(true);
+    expect(await readFile(join(modelDir, 'model.onnx'), 'utf8')).not.toBe('onnx bytes');
   });
 
   it('trains the default model when the directory is missing and records the run', async () => {
@@ -119,7 +149,7 @@ describe('ensureDefaultModel', () => {
     // Then
     expect(path).toBe(modelDir);
     expect(await isModelDirectory(modelDir)).toBe(true);
-    expect(log[0]).toContain('No default model');
+    expect(log[0]).toContain('No current default model');
     expect(await readdir(join(workDir, 'runs'))).toHaveLength(1);
     expect((await readdir(join(workDir, 'models'))).sort()).toEqual(['default']);
   });

@@ -1,24 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MLFLOW_VERSION, readOnnxMlflowModel } from '@mlms/mlflow-model';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  MLFLOW_VERSION,
-  mlflowTimestamp,
-  signatureInputs,
-  toSplitFrame,
-  writeMlflowModel,
-} from '../../../src/export/mlflow-model.js';
+import { signatureInputs, toSplitFrame, writeMlflowModel } from '../../../src/export/mlflow-model.js';
 import { buildOnnxModel, ONNX_PACKAGE_VERSION } from '../../../src/export/onnx.js';
-import { pythonJsonDumps } from '../../../src/export/python-json.js';
 import type { RawRow } from '../../../src/model.js';
 import { temporaryDirectory, tinyPipeline } from '../../helpers/export-fixtures.js';
 
-const TRAINING_ROWS: RawRow[] = [
-  { area: 120, color: 'red', note: null, lat: 0.1 },
-  { area: 80, color: 'blue', note: 'x', lat: 0.9 },
-  { area: 95, color: '', note: 'y', lat: 0.4 },
-];
 const EXAMPLE_ROWS: RawRow[] = [
   { area: 100, color: 'red', note: null, lat: 0.25 },
   { area: null, color: 'blue', note: 'z', lat: 1 },
@@ -42,7 +31,6 @@ describe('writeMlflowModel', () => {
       directory: join(directory, 'model'),
       onnxModel: buildOnnxModel(pipeline),
       inputColumns: pipeline.preprocessor.inputColumns,
-      trainingRows: TRAINING_ROWS,
       exampleRows: EXAMPLE_ROWS,
       runId: RUN_ID,
       createdAt: new Date('2024-03-05T07:08:09.123Z'),
@@ -107,8 +95,8 @@ describe('writeMlflowModel', () => {
     expect(typeof signature.inputs).toBe('string');
     expect(JSON.parse(signature.inputs)).toEqual([
       { type: 'double', name: 'area', required: true },
-      { type: 'string', name: 'color', required: false },
-      { type: 'string', name: 'note', required: false },
+      { type: 'string', name: 'color', required: true },
+      { type: 'string', name: 'note', required: true },
       { type: 'double', name: 'lat', required: true },
     ]);
     expect(signature.outputs).toBe('[{"type": "float", "name": "variable", "required": true}]');
@@ -166,6 +154,26 @@ describe('writeMlflowModel', () => {
     expect(info.mlmodelText).toContain(`model_size_bytes: ${info.modelSizeBytes}`);
   });
 
+  it('reads back with the format package: signature, ONNX file, run id and both examples', async () => {
+    // Given
+    const info = await writeTinyModel();
+
+    // When
+    const model = await readOnnxMlflowModel(join(directory, 'model'));
+
+    // Then
+    expect(model.signature.inputs.map((column) => column.name)).toEqual(['area', 'color', 'note', 'lat']);
+    expect(model.signature.outputs).toEqual([{ type: 'float', name: 'variable', required: true }]);
+    expect(model.onnx).toEqual({
+      modelPath: join(directory, 'model', 'model.onnx'),
+      onnxVersion: ONNX_PACKAGE_VERSION,
+    });
+    expect(model.runId).toBe(RUN_ID);
+    expect(model.modelUuid).toBe(info.modelUuid);
+    expect(model.inputExample?.data).toHaveLength(2);
+    expect(model.servingInputExample).toEqual({ dataframe_split: model.inputExample });
+  });
+
   it('writes requirements.txt, python_env.yaml and conda.yaml naming mlflow, onnx and onnxruntime', async () => {
     // Given
     await writeTinyModel();
@@ -189,7 +197,7 @@ describe('writeMlflowModel', () => {
 });
 
 describe('signatureInputs', () => {
-  it('marks a column optional only when a training row misses it (null, NaN or a missing marker)', () => {
+  it('marks every column required, since the graph has one input per column and needs them all', () => {
     // Given
     const columns = [
       { name: 'a', type: 'long' as const },
@@ -198,13 +206,14 @@ describe('signatureInputs', () => {
     ];
 
     // When
-    const specs = signatureInputs(columns, [
-      { a: 1, b: Number.NaN, c: 'x' },
-      { a: 2, b: 1, c: 'NA' },
-    ]);
+    const specs = signatureInputs(columns);
 
     // Then
-    expect(specs.map((spec) => spec.required)).toEqual([true, false, false]);
+    expect(specs).toEqual([
+      { type: 'double', name: 'a', required: true },
+      { type: 'double', name: 'b', required: true },
+      { type: 'string', name: 'c', required: true },
+    ]);
   });
 });
 
@@ -227,32 +236,5 @@ describe('toSplitFrame', () => {
         [2, null],
       ],
     });
-  });
-});
-
-describe('mlflowTimestamp', () => {
-  it('formats UTC time with microseconds and a space, as MLflow writes utc_time_created', () => {
-    // Given
-    const date = new Date('2025-12-31T23:59:58.007Z');
-
-    // When
-    const text = mlflowTimestamp(date);
-
-    // Then
-    expect(text).toBe('2025-12-31 23:59:58.007000');
-  });
-});
-
-describe('pythonJsonDumps', () => {
-  it('uses Python json.dumps separators and escapes non-ASCII text', () => {
-    // Given
-    const value = { name: 'Café', list: [1, 2.5, null, true], nested: { k: 'v' } };
-
-    // When
-    const text = pythonJsonDumps(value);
-
-    // Then
-    expect(text).toBe('{"name": "Caf\\u00e9", "list": [1, 2.5, null, true], "nested": {"k": "v"}}');
-    expect(JSON.parse(text)).toEqual(value);
   });
 });
