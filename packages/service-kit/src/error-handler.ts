@@ -18,12 +18,12 @@ export const validationIssueSchema = z
 
 export const validationErrorSchema = z.object({ detail: z.array(validationIssueSchema) }).meta({
   id: 'ValidationError',
-  example: { detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }] },
+  example: { detail: [{ loc: ['body', 'name'], msg: 'Field required', type: 'missing' }] },
 });
 
 export const errorSchema = z
   .object({ detail: z.string().describe('What went wrong.') })
-  .meta({ id: 'Error', example: { detail: 'No results found.' } });
+  .meta({ id: 'Error', example: { detail: 'Not Found' } });
 
 export type ValidationIssue = z.infer<typeof validationIssueSchema>;
 
@@ -36,6 +36,20 @@ export function errorResponse(description: string, exampleDetail: string) {
     .object({ detail: z.string().describe('What went wrong.') })
     .describe(description)
     .meta({ example: { detail: exampleDetail } });
+}
+
+/**
+ * A 422 response for one route, with an example of what that route refuses (e.g. its own missing query
+ * parameter) instead of the generic one of `validationErrorSchema`.
+ */
+export function validationErrorResponse(
+  description: string,
+  ...exampleIssues: [ValidationIssue, ...ValidationIssue[]]
+) {
+  return z
+    .object({ detail: z.array(validationIssueSchema) })
+    .describe(description)
+    .meta({ example: { detail: exampleIssues } });
 }
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

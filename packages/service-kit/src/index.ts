@@ -13,6 +13,7 @@ export {
   errorResponse,
   errorSchema,
   type ValidationIssue,
+  validationErrorResponse,
   validationErrorSchema,
   validationIssueSchema,
 } from './error-handler.js';

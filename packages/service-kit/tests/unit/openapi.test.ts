@@ -1,4 +1,11 @@
-import { errorSchema, healthPlugin, type ServiceApp, validationErrorSchema } from '@mlms/service-kit';
+import {
+  errorResponse,
+  errorSchema,
+  healthPlugin,
+  type ServiceApp,
+  validationErrorResponse,
+  validationErrorSchema,
+} from '@mlms/service-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestApp, TEST_OPENAPI } from './support/test-app.js';
@@ -89,6 +96,58 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(document.components.schemas)).toEqual(
       expect.arrayContaining(['Error', 'ValidationError', 'ValidationIssue']),
     );
+  });
+
+  it('given the shared error schemas, when documented, then their examples name no particular service', async () => {
+    // Given
+    const url = '/openapi.json';
+
+    // When
+    const { schemas } = (await app.inject({ method: 'GET', url })).json().components;
+
+    // Then
+    expect(schemas.Error.example).toEqual({ detail: 'Not Found' });
+    expect(schemas.ValidationError.example).toEqual({
+      detail: [{ loc: ['body', 'name'], msg: 'Field required', type: 'missing' }],
+    });
+  });
+
+  it("given a route's own error responses, when documented, then each status shows that route's example", async () => {
+    // Given
+    const routeApp = await createTestApp();
+    routeApp.get(
+      '/items/:id',
+      {
+        schema: {
+          params: z.object({ id: z.string() }),
+          response: {
+            200: z.object({ id: z.string() }),
+            404: errorResponse('No item has this ID.', 'No item with ID 42.'),
+            422: validationErrorResponse('The ID is not a number.', {
+              loc: ['path', 'id'],
+              msg: 'id must be a number',
+              type: 'invalid_format',
+            }),
+          },
+        },
+      },
+      async (request) => ({ id: request.params.id }),
+    );
+
+    // When
+    const document = (await routeApp.inject({ method: 'GET', url: '/openapi.json' })).json();
+    await routeApp.close();
+
+    // Then
+    const responses = document.paths['/items/{id}'].get.responses;
+    expect(responses['404'].description).toBe('No item has this ID.');
+    expect(responses['404'].content['application/json'].schema.example).toEqual({ detail: 'No item with ID 42.' });
+    expect(responses['422'].description).toBe('The ID is not a number.');
+    const validation = responses['422'].content['application/json'].schema;
+    expect(validation.example).toEqual({
+      detail: [{ loc: ['path', 'id'], msg: 'id must be a number', type: 'invalid_format' }],
+    });
+    expect(validation.properties.detail.items).toEqual({ $ref: '#/components/schemas/ValidationIssue' });
   });
 
   it('lists only referenced components, without the $schema and $id keys that confuse Swagger UI', async () => {

@@ -1,4 +1,4 @@
-import { errorResponse, type ServiceApp, validationErrorSchema } from '@mlms/service-kit';
+import { errorResponse, type ServiceApp, validationErrorResponse } from '@mlms/service-kit';
 import type { ArtworkSearchResult, Department } from '../dto/artwork.js';
 import type { SearchService } from '../service/search-service.js';
 import {
@@ -20,6 +20,8 @@ const upstreamErrors = {
   504: errorResponse('The Met API did not answer in time.', 'Met Collection API did not answer within 5000 ms.'),
 };
 
+const titleMissing = { loc: ['query', 'title'], msg: 'Field required', type: 'missing' };
+
 /** The interface layer: request views in, service calls, DTOs out as response views; errors are thrown. */
 export async function registerArtSearchRoutes(app: ServiceApp, service: SearchService): Promise<void> {
   app.get(
@@ -35,7 +37,7 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         response: {
           200: imageUrlSchema,
           404: errorResponse('No artwork with an image matches the title.', 'No results found.'),
-          422: validationErrorSchema.describe('The title is missing, blank or too long.'),
+          422: validationErrorResponse('The title is missing, blank or too long.', titleMissing),
           ...upstreamErrors,
         },
       },
@@ -61,7 +63,7 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         response: {
           200: artworkSchema,
           404: errorResponse('No artwork with an image matches.', 'No results found.'),
-          422: validationErrorSchema.describe('Invalid title or departmentId.'),
+          422: validationErrorResponse('Invalid title or departmentId.', titleMissing),
           ...upstreamErrors,
         },
       },
@@ -79,7 +81,11 @@ export async function registerArtSearchRoutes(app: ServiceApp, service: SearchSe
         response: {
           200: artworkSchema,
           404: errorResponse('The Met has no object with this ID.', 'No artwork with object ID 999999999.'),
-          422: validationErrorSchema.describe('The object ID is not a whole number.'),
+          422: validationErrorResponse('The object ID is not a whole number.', {
+            loc: ['path', 'objectId'],
+            msg: 'objectId must be a whole number from 0 to 999999999, e.g. 436105',
+            type: 'invalid_format',
+          }),
           ...upstreamErrors,
         },
       },

@@ -328,6 +328,23 @@ describe('API documentation', () => {
     expect(document.paths).not.toHaveProperty(['/metrics']);
   });
 
+  it('shows examples of its own error answers under each status', async () => {
+    // Given
+    await appWith();
+
+    // When
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+
+    // Then
+    const example = (path: string, status: string) =>
+      document.paths[path].get.responses[status].content['application/json'].schema.example;
+    expect(example('/api/search', '404')).toEqual({ detail: 'No results found.' });
+    expect(example('/api/search', '422')).toEqual({
+      detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }],
+    });
+    expect(example('/api/v1/artworks/{objectId}', '422').detail[0].loc).toEqual(['path', 'objectId']);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     // Given
     await appWith();
