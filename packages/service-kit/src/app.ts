@@ -15,6 +15,7 @@ import type { BaseServiceConfig } from './config.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
 import { type OpenApiOptions, openApiPlugin } from './openapi.js';
+import type { ServiceResources } from './resources.js';
 
 export type ServiceApp = FastifyInstance<
   RawServerDefault,
@@ -31,6 +32,11 @@ export interface CreateServiceAppOptions {
   openApi: OpenApiOptions;
   /** Pass to share metrics with objects built before the app (e.g. an upstream client). */
   metrics?: ServiceMetrics;
+  /**
+   * What to close when the app closes, last registered first; resources registered after the app is built are
+   * closed too. The one place a service registers its connection pools, files and models for shutdown.
+   */
+  resources?: ServiceResources;
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -70,8 +76,9 @@ class OneLinePerRequest extends LogController {
 
 /**
  * The bootstrap every service shares: Fastify with zod validation and serialisation, JSON logs with a
- * request id, explicit server timeouts, one error handler, Prometheus metrics and OpenAPI docs.
- * The service then registers its health checks and routes on the returned instance.
+ * request id, explicit server timeouts, one error handler, Prometheus metrics and OpenAPI docs, and the closing
+ * of the service's `resources` when the app closes. The service then registers its health checks and routes on the
+ * returned instance.
  */
 export async function createServiceApp(options: CreateServiceAppOptions): Promise<ServiceApp> {
   const { config } = options;
@@ -109,6 +116,9 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+
+  const { resources } = options;
+  if (resources) app.addHook('onClose', async (instance) => resources.closeAll(instance.log));
 
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin, { metrics: options.metrics ?? createServiceMetrics(options.name) });

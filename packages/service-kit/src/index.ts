@@ -37,4 +37,5 @@ export {
 export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
 export { type OpenApiOptions, openApiPlugin } from './openapi.js';
 export { RateLimiter } from './rate-limiter.js';
+export { type Closeable, type CloseLogger, ServiceResources } from './resources.js';
 export { type RunServiceOptions, runService } from './run.js';

@@ -3,6 +3,7 @@ import {
   createServiceMetrics,
   healthPlugin,
   type ServiceApp,
+  ServiceResources,
   UpstreamClient,
 } from '@mlms/service-kit';
 import type { Dispatcher } from 'undici';
@@ -29,20 +30,23 @@ export interface BuildAppOverrides {
  */
 export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): Promise<ServiceApp> {
   const metrics = createServiceMetrics(SERVICE_NAME);
-  const metClient = new UpstreamClient({
-    name: 'Met Collection API',
-    baseUrl: config.metApiUrl,
-    connectTimeoutMs: config.metConnectTimeoutMs,
-    timeoutMs: config.metTimeoutMs,
-    retries: config.metRetries,
-    retryBaseDelayMs: config.metRetryBaseDelayMs,
-    maxConnections: config.metMaxConnections,
-    maxRequestsPerSecond: config.metMaxRequestsPerSecond,
-    refusalCooldownMs: config.metRefusalCooldownMs,
-    userAgent: config.userAgent,
-    metrics,
-    dispatcher: overrides.metDispatcher,
-  });
+  const resources = new ServiceResources();
+  const metClient = resources.closeOnShutdown(
+    new UpstreamClient({
+      name: 'Met Collection API',
+      baseUrl: config.metApiUrl,
+      connectTimeoutMs: config.metConnectTimeoutMs,
+      timeoutMs: config.metTimeoutMs,
+      retries: config.metRetries,
+      retryBaseDelayMs: config.metRetryBaseDelayMs,
+      maxConnections: config.metMaxConnections,
+      maxRequestsPerSecond: config.metMaxRequestsPerSecond,
+      refusalCooldownMs: config.metRefusalCooldownMs,
+      userAgent: config.userAgent,
+      metrics,
+      dispatcher: overrides.metDispatcher,
+    }),
+  );
   const provider = new MetProvider(
     metClient,
     {
@@ -61,6 +65,7 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
     name: SERVICE_NAME,
     config,
     metrics,
+    resources,
     openApi: {
       title: 'Art Search',
       version: SERVICE_VERSION,
@@ -73,7 +78,6 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
       ],
     },
   });
-  app.addHook('onClose', async () => metClient.close());
   await app.register(healthPlugin, {
     checks: { met: () => provider.ping() },
     checkTimeoutMs: config.metTimeoutMs,

@@ -1,14 +1,17 @@
-import { createServiceApp, type ServiceApp, type ServiceMetrics } from '@mlms/service-kit';
+import { createServiceApp, type ServiceApp, type ServiceMetrics, type ServiceResources } from '@mlms/service-kit';
 
 /** OpenAPI settings for throw-away test apps. */
 export const TEST_OPENAPI = { title: 'Test Service', version: '0.0.1', description: 'An app built by a unit test.' };
 
 /** A service app as every service builds one, but silent: the test registers routes and closes it. */
-export function createTestApp(options: { name?: string; metrics?: ServiceMetrics } = {}): Promise<ServiceApp> {
+export function createTestApp(
+  options: { name?: string; metrics?: ServiceMetrics; resources?: ServiceResources } = {},
+): Promise<ServiceApp> {
   return createServiceApp({
     name: options.name ?? 'test-service',
     config: { logLevel: 'silent', logPretty: false },
     openApi: TEST_OPENAPI,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.resources ? { resources: options.resources } : {}),
   });
 }
