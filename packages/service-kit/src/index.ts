@@ -38,4 +38,4 @@ export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metr
 export { type OpenApiOptions, openApiPlugin } from './openapi.js';
 export { RateLimiter } from './rate-limiter.js';
 export { type Closeable, type CloseLogger, ServiceResources } from './resources.js';
-export { type RunServiceOptions, runService } from './run.js';
+export { type RunServiceOptions, runService, runServiceMain, type ServiceMainOptions } from './run.js';

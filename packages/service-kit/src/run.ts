@@ -1,4 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { ConfigError } from './config.js';
+
+/** Exit status for a configuration error (sysexits.h EX_CONFIG): the configuration, not the code, is wrong. */
+const EX_CONFIG = 78;
 
 export interface RunServiceOptions {
   host: string;
@@ -12,6 +16,7 @@ export interface RunServiceOptions {
  * Starts listening and owns the process lifecycle: on SIGTERM or SIGINT it stops accepting connections,
  * lets in-flight requests finish (every resource closes in its own `onClose` hook), and exits 0; if that
  * takes longer than the grace period it exits 1. A failed `listen` logs and exits 1.
+ * The lower-level piece of `runServiceMain`, for an app that is already built.
  */
 export async function runService(app: FastifyInstance, options: RunServiceOptions): Promise<void> {
   let closing = false;
@@ -47,6 +52,58 @@ export async function runService(app: FastifyInstance, options: RunServiceOption
     app.log.fatal({ err: error, host: options.host, port: options.port }, 'could not start listening');
     process.exit(1);
   }
+}
+
+export interface ServiceMainOptions<Config extends { host: string; port: number; shutdownGraceMs: number }> {
+  /** Used as the prefix of start-up error messages: `<name>: <message>`. */
+  name: string;
+  loadConfig: () => Config;
+  /** May be async (e.g. loads a model before the port opens); a ConfigError thrown here also exits 78. */
+  buildApp: (config: Config) => Promise<FastifyInstance> | FastifyInstance;
+  /** Extra lines to log once listening (docs URL, sample request), given the base URL a browser can open. */
+  banner?: (baseUrl: string, config: Config) => string[];
+}
+
+/**
+ * A service's whole process entry: loads the configuration, builds the app, then listens and shuts down
+ * gracefully as `runService` does. A `ConfigError` from `loadConfig` or `buildApp` writes `<name>: <message>` to
+ * stderr and exits 78 (EX_CONFIG); any other start-up error writes `<name>: could not start: <stack>` and exits 1.
+ *
+ * ```ts
+ * await runServiceMain({ name: 'my-service', loadConfig: loadMyConfig, buildApp, banner: (url) => [`${url}/docs`] });
+ * ```
+ */
+export async function runServiceMain<Config extends { host: string; port: number; shutdownGraceMs: number }>(
+  options: ServiceMainOptions<Config>,
+): Promise<void> {
+  let config: Config;
+  let app: FastifyInstance;
+  try {
+    config = options.loadConfig();
+    app = await options.buildApp(config);
+  } catch (error) {
+    exitOnStartupError(options.name, error);
+    return;
+  }
+  const { banner } = options;
+  await runService(app, {
+    host: config.host,
+    port: config.port,
+    shutdownGraceMs: config.shutdownGraceMs,
+    banner: banner && ((baseUrl) => banner(baseUrl, config)),
+  });
+}
+
+/** No logger exists before the app does, so start-up errors go to stderr; a ConfigError's message says it all. */
+function exitOnStartupError(name: string, error: unknown): void {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(EX_CONFIG);
+    return;
+  }
+  const description = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${name}: could not start: ${description}\n`);
+  process.exit(1);
 }
 
 function displayUrl(address: string): string {

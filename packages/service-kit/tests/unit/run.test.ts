@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { get } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { runService, type ServiceApp } from '@mlms/service-kit';
+import { ConfigError, runService, runServiceMain, type ServiceApp, ServiceResources } from '@mlms/service-kit';
 import { afterEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { createTestApp } from './support/test-app.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CHILD_SCRIPT = fileURLToPath(new URL('./support/run-service-child.ts', import.meta.url));
+const MAIN_CHILD_SCRIPT = fileURLToPath(new URL('./support/service-main-child.ts', import.meta.url));
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -42,27 +43,37 @@ async function occupiedPort(): Promise<number> {
   return address.port;
 }
 
+function stubExit(): MockInstance<typeof process.exit> {
+  return vi.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
+}
+
+/** Runs `start` and returns the SIGTERM and SIGINT handlers it installed; they are removed after the test. */
+async function withSignalHandlers(
+  start: () => Promise<void>,
+): Promise<{ onSigterm: (signal: NodeJS.Signals) => void; onSigint: (signal: NodeJS.Signals) => void }> {
+  const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
+  await start();
+  const added = (signal: 'SIGTERM' | 'SIGINT') =>
+    process.listeners(signal).filter((listener) => !before[signal].includes(listener));
+  const [onSigterm] = added('SIGTERM');
+  const [onSigint] = added('SIGINT');
+  cleanups.push(() => {
+    if (onSigterm) process.removeListener('SIGTERM', onSigterm);
+    if (onSigint) process.removeListener('SIGINT', onSigint);
+  });
+  if (!onSigterm || !onSigint) throw new Error('no SIGTERM and SIGINT handlers were installed');
+  return { onSigterm, onSigint };
+}
+
 describe('runService in this process', () => {
   let exit: MockInstance<typeof process.exit>;
 
   /** Runs the service with process.exit stubbed, and returns the signal handlers runService installed. */
-  async function run(
-    app: ServiceApp,
-    options: Partial<Parameters<typeof runService>[1]> = {},
-  ): Promise<{ onSigterm: (signal: NodeJS.Signals) => void; onSigint: (signal: NodeJS.Signals) => void }> {
-    exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as typeof process.exit);
-    const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
-    await runService(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, ...options });
-    const added = (signal: 'SIGTERM' | 'SIGINT') =>
-      process.listeners(signal).filter((listener) => !before[signal].includes(listener));
-    const [onSigterm] = added('SIGTERM');
-    const [onSigint] = added('SIGINT');
-    cleanups.push(() => {
-      if (onSigterm) process.removeListener('SIGTERM', onSigterm);
-      if (onSigint) process.removeListener('SIGINT', onSigint);
-    });
-    if (!onSigterm || !onSigint) throw new Error('runService did not install SIGTERM and SIGINT handlers');
-    return { onSigterm, onSigint };
+  async function run(app: ServiceApp, options: Partial<Parameters<typeof runService>[1]> = {}) {
+    exit = stubExit();
+    return withSignalHandlers(() =>
+      runService(app, { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, ...options }),
+    );
   }
 
   async function ownedApp(): Promise<ServiceApp> {
@@ -218,7 +229,162 @@ describe('runService in this process', () => {
   });
 });
 
-/** A child process running support/run-service-child.ts, with its JSON log lines collected as they arrive. */
+describe('runServiceMain in this process', () => {
+  const config = { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, label: 'blue' };
+
+  function stubStderr(): MockInstance {
+    return vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  }
+
+  it('given loadConfig throws a ConfigError, when starting, then it writes "<name>: <message>" and exits 78', async () => {
+    // Given
+    const exit = stubExit();
+    const stderr = stubStderr();
+    const buildApp = vi.fn(createTestApp);
+
+    // When
+    await runServiceMain({
+      name: 'my-service',
+      loadConfig: () => {
+        throw new ConfigError('Invalid configuration in my.yaml for ENV=local:\n  - port: too big');
+      },
+      buildApp,
+    });
+
+    // Then
+    expect(exit.mock.calls).toEqual([[78]]);
+    expect(stderr.mock.calls).toEqual([
+      ['my-service: Invalid configuration in my.yaml for ENV=local:\n  - port: too big\n'],
+    ]);
+    expect(buildApp).not.toHaveBeenCalled();
+  });
+
+  it('given an async buildApp that throws a ConfigError, when starting, then it exits 78 with the message', async () => {
+    // Given
+    const exit = stubExit();
+    const stderr = stubStderr();
+
+    // When
+    await runServiceMain({
+      name: 'my-service',
+      loadConfig: () => config,
+      buildApp: async () => {
+        await Promise.resolve();
+        throw new ConfigError('Model file /models/m.onnx does not exist.');
+      },
+    });
+
+    // Then
+    expect(exit.mock.calls).toEqual([[78]]);
+    expect(stderr.mock.calls).toEqual([['my-service: Model file /models/m.onnx does not exist.\n']]);
+  });
+
+  it('given buildApp fails otherwise, when starting, then it writes the error with its stack and exits 1', async () => {
+    // Given
+    const exit = stubExit();
+    const stderr = stubStderr();
+
+    // When
+    await runServiceMain({
+      name: 'my-service',
+      loadConfig: () => config,
+      buildApp: () => {
+        throw new TypeError('model weights are corrupt');
+      },
+    });
+
+    // Then
+    expect(exit.mock.calls).toEqual([[1]]);
+    expect(stderr).toHaveBeenCalledTimes(1);
+    const written = String(stderr.mock.calls[0]?.[0]);
+    expect(written).toMatch(/^my-service: could not start: TypeError: model weights are corrupt\n {4}at /);
+    expect(written.endsWith('\n')).toBe(true);
+  });
+
+  it('given something other than an Error is thrown, when starting, then it says what and exits 1', async () => {
+    // Given
+    const exit = stubExit();
+    const stderr = stubStderr();
+
+    // When
+    await runServiceMain({
+      name: 'my-service',
+      loadConfig: () => {
+        throw 'no config today';
+      },
+      buildApp: createTestApp,
+    });
+
+    // Then
+    expect(exit.mock.calls).toEqual([[1]]);
+    expect(stderr.mock.calls).toEqual([['my-service: could not start: no config today\n']]);
+  });
+
+  it('given a valid configuration, when started, then it listens where configured and logs the banner', async () => {
+    // Given
+    const exit = stubExit();
+    let app: ServiceApp | undefined;
+    let info: MockInstance | undefined;
+    const buildApp = async (loaded: typeof config) => {
+      app = await createTestApp({ name: loaded.label });
+      cleanups.push(() => app?.close());
+      info = vi.spyOn(app.log, 'info');
+      return app;
+    };
+
+    // When
+    await withSignalHandlers(() =>
+      runServiceMain({
+        name: 'my-service',
+        loadConfig: () => config,
+        buildApp,
+        banner: (url, loaded) => [`${loaded.label} listening on ${url}`],
+      }),
+    );
+
+    // Then
+    const address = app?.server.address();
+    if (!address || typeof address === 'string') throw new Error('not listening on TCP');
+    expect(info).toHaveBeenCalledWith(`blue listening on http://127.0.0.1:${address.port}`);
+    expect((await httpGet(`http://127.0.0.1:${address.port}/health/unknown`)).status).toBe(404);
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('given a running service with resources, when SIGTERM arrives, then they close in reverse order and it exits 0', async () => {
+    // Given
+    const exit = stubExit();
+    const closed: string[] = [];
+    const resources = new ServiceResources();
+    const closeable = (name: string) => ({ close: async () => void closed.push(name) });
+    let error: MockInstance | undefined;
+    const { onSigterm } = await withSignalHandlers(() =>
+      runServiceMain({
+        name: 'my-service',
+        loadConfig: () => config,
+        buildApp: async () => {
+          resources.closeOnShutdown(closeable('pool'));
+          const app = await createTestApp({ resources });
+          cleanups.push(() => app.close());
+          resources.closeOnShutdown({ close: () => Promise.reject(new Error('still flushing')) }, 'cache');
+          resources.closeOnShutdown(closeable('model'));
+          error = vi.spyOn(app.log, 'error');
+          return app;
+        },
+      }),
+    );
+
+    // When
+    onSigterm('SIGTERM');
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(exit.mock.calls).toEqual([[0]]);
+    expect(closed).toEqual(['model', 'pool']);
+    expect(error).toHaveBeenCalledWith({ err: expect.any(Error), resource: 'cache' }, 'could not close resource');
+  });
+});
+
+/** A child process running a support script (run-service-child.ts unless told), its JSON log lines collected. */
 class ServiceChild {
   readonly logs: Record<string, unknown>[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -226,8 +392,8 @@ class ServiceChild {
   private stderr = '';
   private waiters: (() => void)[] = [];
 
-  constructor(args: string[]) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', CHILD_SCRIPT, ...args], {
+  constructor(args: string[], script = CHILD_SCRIPT) {
+    this.process = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script, ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -258,6 +424,10 @@ class ServiceChild {
         await this.exited;
       }
     });
+  }
+
+  errorOutput(): string {
+    return this.stderr;
   }
 
   messages(): string[] {
@@ -333,5 +503,72 @@ describe('runService as a process', () => {
     expect(exit).toEqual({ code: 1, signal: null });
     const fatal = child.logs.find((entry) => entry.msg === 'could not start listening');
     expect(fatal).toMatchObject({ level: 60, port, host: '127.0.0.1' });
+  });
+});
+
+describe('runServiceMain as a process', () => {
+  it('given an invalid configuration, when started, then it exits 78 with "<name>: <message>" on stderr', {
+    timeout: 60_000,
+  }, async () => {
+    // Given
+    const child = new ServiceChild(['config-error'], MAIN_CHILD_SCRIPT);
+
+    // When
+    const exit = await child.exited;
+
+    // Then
+    expect(exit).toEqual({ code: 78, signal: null });
+    expect(child.errorOutput()).toBe('main-child: Invalid configuration in child.yaml:\n  - port: too big\n');
+  });
+
+  it('given an async buildApp that throws a ConfigError, when started, then it exits 78', {
+    timeout: 60_000,
+  }, async () => {
+    // Given
+    const child = new ServiceChild(['build-config-error'], MAIN_CHILD_SCRIPT);
+
+    // When
+    const exit = await child.exited;
+
+    // Then
+    expect(exit).toEqual({ code: 78, signal: null });
+    expect(child.errorOutput()).toBe('main-child: Model file /models/missing.onnx does not exist.\n');
+  });
+
+  it('given buildApp fails with another error, when started, then it exits 1 and prints why', {
+    timeout: 60_000,
+  }, async () => {
+    // Given
+    const child = new ServiceChild(['build-fails'], MAIN_CHILD_SCRIPT);
+
+    // When
+    const exit = await child.exited;
+
+    // Then
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(child.errorOutput()).toMatch(/^main-child: could not start: Error: model weights are corrupt\n/);
+  });
+
+  it('given a running service, when it gets SIGTERM, then it closes its resources last first and exits 0', {
+    timeout: 60_000,
+  }, async () => {
+    // Given
+    const child = new ServiceChild(['runs'], MAIN_CHILD_SCRIPT);
+    const banner = await child.waitForMessage(/^child listening on /);
+
+    // When
+    child.kill('SIGTERM');
+    const exit = await child.exited;
+
+    // Then
+    expect(banner).toMatch(/^child listening on http:\/\/127\.0\.0\.1:\d+ with a grace of 5000 ms$/);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(child.messages().filter((message) => message.startsWith('closed '))).toEqual([
+      'closed model',
+      'closed pool',
+    ]);
+    const failure = child.logs.find((entry) => entry.msg === 'could not close resource');
+    expect(failure).toMatchObject({ level: 50, resource: 'cache', err: { message: 'cache is still flushing' } });
+    expect(child.messages()).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
   });
 });
