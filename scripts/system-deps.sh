@@ -4,7 +4,7 @@
 # system test drives Swagger UI with playwright-core) and ca-certificates.
 set -euo pipefail
 
-packages=(podman runc chromium ca-certificates)
+packages=(podman runc chromium ca-certificates python3-onnx)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query --show --showformat='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -32,7 +32,7 @@ export interface OnnxScorerOptions {
  * Opens an exported pipeline with ONNX Runtime (CPU) for repeated scoring.
  *
  * @param inputColumns The pipeline's raw input columns (`preprocessor.inputColumns`, or the MLmodel signature);
- * each becomes one `[N, 1]` tensor: `double` for numeric columns, `string` for text columns.
+ * each becomes one rank-1 `[N]` tensor: `double` for numeric columns, `string` for text columns.
  */
 export async function loadOnnxScorer(
   source: OnnxModelSource,
@@ -85,9 +85,10 @@ export async function scoreWithOnnx(
 }
 
 /**
- * The feed dictionary: one `[N, 1]` tensor per raw input column (skl2onnx's layout; the graph takes `[N]` too). Values are normalised the way the reference
- * preprocessor reads them (`isMissingValue`): a missing numeric value becomes NaN, a missing text value `""`,
- * numeric text in a numeric column its number, and a number in a text column its decimal text.
+ * The feed dictionary: one rank-1 `[N]` tensor per raw input column, the shape the graph declares (and what MLflow's
+ * pyfunc feeds). Values are normalised the way the reference preprocessor reads them (`isMissingValue`): a missing
+ * numeric value becomes NaN, a missing text value `""`, numeric text in a numeric column its number, and a number in
+ * a text column its decimal text.
  *
  * @throws OnnxInputError when a numeric column holds text that is not a number.
  */
@@ -99,7 +100,7 @@ export function buildFeeds(rows: readonly RawRow[], inputColumns: readonly RawCo
         const value = row[column.name];
         return isMissingValue(value) ? '' : String(value);
       });
-      feeds[column.name] = new ort.Tensor('string', values, [rows.length, 1]);
+      feeds[column.name] = new ort.Tensor('string', values, [rows.length]);
     } else {
       const values = new Float64Array(rows.length);
       rows.forEach((row, index) => {
@@ -114,7 +115,7 @@ export function buildFeeds(rows: readonly RawRow[], inputColumns: readonly RawCo
           );
         }
       });
-      feeds[column.name] = new ort.Tensor('float64', values, [rows.length, 1]);
+      feeds[column.name] = new ort.Tensor('float64', values, [rows.length]);
     }
   }
   return feeds;

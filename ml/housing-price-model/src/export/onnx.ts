@@ -3,21 +3,24 @@ import type { CategoricalColumnStep, FittedPipeline, RawColumn, RegressionTree }
 import { OnnxAttributeType, OnnxDataType, onnxMessageType, packFloats, packVarints } from './onnx-schema.js';
 
 /**
- * ONNX versions the graph is written against: IR 10 with the `ai.onnx` opset 21 and the `ai.onnx.ml` opset 4 are
- * what the `onnx` 1.16 release defines, so that is the `onnx` version recorded in the MLmodel file. The ML opset
- * must stay below 5, where `TreeEnsembleRegressor` is deprecated in favour of `TreeEnsemble`.
+ * ONNX versions the graph is written against: IR 8 with the `ai.onnx` opset 17 and the `ai.onnx.ml` opset 3, the
+ * newest set the `onnx` 1.12 release defines (Debian's `python3-onnx` checks it; ONNX Runtime loads it from 1.12
+ * on). Nothing in the graph needs more. Operator versions these opsets resolve to: `Unsqueeze`-13 (axes as an
+ * input), `Concat`-13 and `Cast`-13 from `ai.onnx`; `Imputer`-1, `OneHotEncoder`-1, `LabelEncoder`-2 (string keys
+ * and values, `default_string`) and `TreeEnsembleRegressor`-3 (the attributes written here are all from version
+ * 1) from `ai.onnx.ml`. The ML opset must in any case stay below 5, where `TreeEnsembleRegressor` is deprecated.
  */
-export const ONNX_IR_VERSION = 10;
-export const ONNX_OPSET_VERSION = 21;
-export const ONNX_ML_OPSET_VERSION = 4;
+export const ONNX_IR_VERSION = 8;
+export const ONNX_OPSET_VERSION = 17;
+export const ONNX_ML_OPSET_VERSION = 3;
 /** The `onnx` Python package release whose IR and opsets the graph uses (MLmodel `onnx_version`). */
-export const ONNX_PACKAGE_VERSION = '1.16.2';
+export const ONNX_PACKAGE_VERSION = '1.12.0';
 
 /** Name of the price output, as skl2onnx names a regressor's output. */
 export const ONNX_OUTPUT_NAME = 'variable';
 
 const ML_DOMAIN = 'ai.onnx.ml';
-/** Symbolic batch dimension of every input and of the output. */
+/** Symbolic batch dimension of every input (`[N]`) and of the output (`[N, 1]`). */
 const BATCH_DIM = 'N';
 
 /**
@@ -47,15 +50,17 @@ export interface OnnxExportOptions {
 /**
  * Writes the whole fitted pipeline as one ONNX model (a serialized `ModelProto`).
  *
- * Graph: one input per raw column (`tensor(double)` for numeric columns, `tensor(string)` for text) in the layout
- * skl2onnx uses, `[N, 1]`; the inputs declare no rank, and each is reshaped first, so the rank-1 `[N]` arrays that
- * MLflow's ONNX pyfunc feeds (one `DataFrame` column each) work too. Numeric columns are stacked into `[N, numeric]`, cast to float and passed through an `Imputer` that replaces NaN
- * by the training medians. Each text column goes through a `LabelEncoder` that maps the missing markers (`""`,
- * `NA`, `NaN`) to its most frequent training level, keeps known levels and sends anything else to a sentinel, then
- * a `OneHotEncoder` with `zeros=1` turns it into `[N, levels]` (unknown level or sentinel: all zeros). The blocks are
- * concatenated in `featureNames` order and fed to a `TreeEnsembleRegressor` (`BRANCH_LEQ` on float32 thresholds,
- * `AVERAGE` of the trees) whose `[N, 1]` float output is named {@link ONNX_OUTPUT_NAME}. Dropped columns are inputs
- * that no node reads, so clients send the same columns the signature lists.
+ * Graph: one rank-1 input of shape `[N]` per raw column (`tensor(double)` for numeric columns, `tensor(string)` for
+ * text), which is what MLflow's ONNX pyfunc feeds (`data[name].values`, one `DataFrame` column each). Numeric
+ * columns are unsqueezed to `[N, 1]`, stacked into `[N, numeric]`, cast to float and passed through an `Imputer`
+ * that replaces NaN by the training medians. Each text column goes through a `LabelEncoder` that maps the missing
+ * markers (`""`, `NA`, `NaN`) to its most frequent training level, keeps
+ * known levels and sends anything else to a sentinel, then a `OneHotEncoder` with `zeros=1` appends the category
+ * axis, `[N]` → `[N, levels]` (unknown level or sentinel: all zeros). The blocks are concatenated in
+ * `featureNames` order and fed to a `TreeEnsembleRegressor` (`BRANCH_LEQ` on float32 thresholds, `AVERAGE` of the
+ * trees) whose `[N, 1]` float output is named {@link ONNX_OUTPUT_NAME}. Dropped columns are inputs that no node
+ * reads, so clients send the same columns the signature lists. The `Imputer` and `OneHotEncoder` outputs are
+ * declared in `value_info`, which onnx 1.12's shape inference needs (it cannot infer them) to pass `full_check`.
  *
  * @throws OnnxExportError when the pipeline is inconsistent (feature count, unknown columns, tree indices).
  */
@@ -65,17 +70,17 @@ export function buildOnnxModel(pipeline: FittedPipeline, options: OnnxExportOpti
   const { preprocessor, forest } = pipeline;
 
   for (const column of preprocessor.inputColumns) {
-    graph.addInput(column.name, onnxInputElementType(column) === 'string' ? OnnxDataType.STRING : OnnxDataType.DOUBLE);
+    const elemType = onnxInputElementType(column) === 'string' ? OnnxDataType.STRING : OnnxDataType.DOUBLE;
+    graph.addInput(column.name, elemType, [BATCH_DIM]);
   }
 
   const featureBlocks: string[] = [];
-  const columnShape = graph.addInitializer('const/shape_column', OnnxDataType.INT64, [2], [-1, 1]);
-  const flatShape = graph.addInitializer('const/shape_flat', OnnxDataType.INT64, [1], [-1]);
 
   if (preprocessor.numeric.length > 0) {
+    const columnAxis = graph.addInitializer('const/axis_1', OnnxDataType.INT64, [1], [1]);
     const numericColumns = preprocessor.numeric.map((step) => {
       const asColumn = graph.name(`numeric/${step.name}/as_column`);
-      graph.addNode('Reshape', [step.name, columnShape], [asColumn]);
+      graph.addNode('Unsqueeze', [step.name, columnAxis], [asColumn]);
       return asColumn;
     });
     const stacked = graph.name('numeric/stacked_double');
@@ -96,16 +101,17 @@ export function buildOnnxModel(pipeline: FittedPipeline, options: OnnxExportOpti
       ],
       ML_DOMAIN,
     );
+    // onnx 1.12 has no type inference for Imputer or OneHotEncoder, so their outputs would stay untyped and the strict
+    // inference of `check_model(full_check=True)` would reject the Concat they feed; declaring them fixes that.
+    graph.addValueInfo(imputed, OnnxDataType.FLOAT, [BATCH_DIM, preprocessor.numeric.length]);
     featureBlocks.push(imputed);
   }
 
   for (const step of preprocessor.categorical) {
     if (step.levels.length === 0) continue;
-    // OneHotEncoder appends the category axis, so a flat [N] input gives [N, levels] whatever rank the caller sent.
-    const flat = graph.name(`categorical/${step.name}/flat`);
-    graph.addNode('Reshape', [step.name, flatShape], [flat]);
+    // The input is already [N]; OneHotEncoder appends the category axis, giving [N, levels].
     const filled = graph.name(`categorical/${step.name}/filled`);
-    graph.addNode('LabelEncoder', [flat], [filled], missingToMostFrequent(step), ML_DOMAIN);
+    graph.addNode('LabelEncoder', [step.name], [filled], missingToMostFrequent(step), ML_DOMAIN);
     const oneHot = graph.name(`categorical/${step.name}/one_hot`);
     graph.addNode(
       'OneHotEncoder',
@@ -114,6 +120,7 @@ export function buildOnnxModel(pipeline: FittedPipeline, options: OnnxExportOpti
       [stringsAttribute('cats_strings', step.levels), intAttribute('zeros', 1)],
       ML_DOMAIN,
     );
+    graph.addValueInfo(oneHot, OnnxDataType.FLOAT, [BATCH_DIM, step.levels.length]); // see the Imputer above
     featureBlocks.push(oneHot);
   }
 
@@ -159,6 +166,7 @@ export function buildOnnxModel(pipeline: FittedPipeline, options: OnnxExportOpti
       initializer: graph.initializers,
       input: graph.inputs,
       output: graph.outputs,
+      value_info: graph.valueInfos,
     },
     metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });
@@ -329,6 +337,7 @@ class GraphBuilder {
   readonly initializers: AttributeObject[] = [];
   readonly inputs: AttributeObject[] = [];
   readonly outputs: AttributeObject[] = [];
+  readonly valueInfos: AttributeObject[] = [];
   private readonly usedNames = new Set<string>();
   private nodeCount = 0;
 
@@ -341,13 +350,17 @@ class GraphBuilder {
     return value;
   }
 
-  /** An input with a type but no declared shape: ONNX Runtime then accepts any rank (see buildOnnxModel). */
-  addInput(name: string, elemType: number): void {
-    this.inputs.push(valueInfo(this.name(name), elemType, undefined));
+  addInput(name: string, elemType: number, dims: (number | string)[]): void {
+    this.inputs.push(valueInfo(this.name(name), elemType, dims));
   }
 
   addOutput(name: string, elemType: number, dims: (number | string)[]): void {
     this.outputs.push(valueInfo(this.name(name), elemType, dims));
+  }
+
+  /** Declares the type and shape of an intermediate value (the name must already be reserved with {@link name}). */
+  addValueInfo(name: string, elemType: number, dims: (number | string)[]): void {
+    this.valueInfos.push(valueInfo(name, elemType, dims));
   }
 
   addInitializer(name: string, dataType: number, dims: number[], values: number[] | string[]): string {
@@ -372,10 +385,7 @@ class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[] | undefined): AttributeObject {
-  const shape =
-    dims === undefined
-      ? {}
-      : { shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dim_value: dim } : { dim_param: dim })) } };
-  return { name, type: { tensor_type: { elem_type: elemType, ...shape } } };
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): AttributeObject {
+  const shape = { dim: dims.map((dim) => (typeof dim === 'number' ? { dim_value: dim } : { dim_param: dim })) };
+  return { name, type: { tensor_type: { elem_type: elemType, shape } } };
 }

@@ -7,6 +7,7 @@ import {
   ONNX_ML_OPSET_VERSION,
   ONNX_OPSET_VERSION,
   ONNX_OUTPUT_NAME,
+  ONNX_PACKAGE_VERSION,
   OnnxExportError,
 } from '../../../src/export/onnx.js';
 import { buildFeeds, loadOnnxScorer, OnnxInputError, scoreWithOnnx } from '../../../src/export/onnx-runtime.js';
@@ -22,9 +23,21 @@ interface DecodedModel {
   metadata_props: { key: string; value: string }[];
   graph: {
     node: { op_type: string; domain: string }[];
-    input: { name: string; type: { tensor_type: { elem_type: number; shape: { dim: { dim_param?: string }[] } } } }[];
-    output: { name: string; type: { tensor_type: { elem_type: number; shape: { dim: unknown[] } } } }[];
+    input: DecodedValueInfo[];
+    output: DecodedValueInfo[];
+    value_info: DecodedValueInfo[];
   };
+}
+
+interface DecodedValueInfo {
+  name: string;
+  type: { tensor_type: { elem_type: number; shape: { dim: { dim_param?: string; dim_value?: number }[] } } };
+}
+
+/** A value info as `name elem_type [dims]`, e.g. `area 11 [N]`. */
+function describeValue(value: DecodedValueInfo): string {
+  const dims = value.type.tensor_type.shape.dim.map((dim) => dim.dim_param || String(dim.dim_value));
+  return `${value.name} ${value.type.tensor_type.elem_type} [${dims.join(', ')}]`;
 }
 
 function decode(bytes: Uint8Array): DecodedModel {
@@ -57,7 +70,7 @@ describe('buildOnnxModel', () => {
     expect(Array.from(onnx)).toEqual(Array.from(predictRows(pipeline, rows)));
   });
 
-  it('declares one shape-free input per raw column (double for numbers, string for text) and an [N, 1] float output', () => {
+  it('declares one [N] input per raw column (double for numbers, string for text) and an [N, 1] float output', () => {
     // Given
     const pipeline = tinyPipeline();
 
@@ -65,24 +78,25 @@ describe('buildOnnxModel', () => {
     const model = decode(buildOnnxModel(pipeline));
 
     // Then
-    const inputs = model.graph.input.map((input) => ({
-      name: input.name,
-      elemType: input.type.tensor_type.elem_type,
-      hasShape: input.type.tensor_type.shape != null,
-    }));
-    expect(inputs).toEqual([
-      { name: 'area', elemType: 11, hasShape: false },
-      { name: 'color', elemType: 8, hasShape: false },
-      { name: 'note', elemType: 8, hasShape: false },
-      { name: 'lat', elemType: 11, hasShape: false },
-    ]);
-    expect(model.graph.output).toHaveLength(1);
-    expect(model.graph.output[0]?.name).toBe(ONNX_OUTPUT_NAME);
-    expect(model.graph.output[0]?.type.tensor_type.elem_type).toBe(1);
-    expect(model.graph.output[0]?.type.tensor_type.shape.dim).toHaveLength(2);
+    expect(model.graph.input.map(describeValue)).toEqual(['area 11 [N]', 'color 8 [N]', 'note 8 [N]', 'lat 11 [N]']);
+    expect(model.graph.output.map(describeValue)).toEqual([`${ONNX_OUTPUT_NAME} 1 [N, 1]`]);
   });
 
-  it('records IR version, both opsets, producer, doc string and metadata', () => {
+  it('declares the float outputs of Imputer and OneHotEncoder, which onnx 1.12 cannot infer', () => {
+    // Given
+    const pipeline = tinyPipeline();
+
+    // When
+    const model = decode(buildOnnxModel(pipeline));
+
+    // Then
+    expect(model.graph.value_info.map(describeValue)).toEqual([
+      'numeric/imputed 1 [N, 2]',
+      'categorical/color/one_hot 1 [N, 2]',
+    ]);
+  });
+
+  it('records IR version 8, opsets 17 and ml 3 (onnx 1.12), producer, doc string and metadata', () => {
     // Given
     const pipeline = tinyPipeline();
 
@@ -90,6 +104,8 @@ describe('buildOnnxModel', () => {
     const model = decode(buildOnnxModel(pipeline, { metadata: { run_id: 'abc123' } }));
 
     // Then
+    const versions = { ir: ONNX_IR_VERSION, opset: ONNX_OPSET_VERSION, ml: ONNX_ML_OPSET_VERSION };
+    expect({ ...versions, onnx: ONNX_PACKAGE_VERSION }).toEqual({ ir: 8, opset: 17, ml: 3, onnx: '1.12.0' });
     expect(model.ir_version).toBe(ONNX_IR_VERSION);
     expect(model.opset_import).toEqual([
       { domain: '', version: ONNX_OPSET_VERSION },
@@ -111,12 +127,11 @@ describe('buildOnnxModel', () => {
 
     // Then
     expect(operators).toEqual([
-      ':Reshape',
-      ':Reshape',
+      ':Unsqueeze',
+      ':Unsqueeze',
       ':Concat',
       ':Cast',
       'ai.onnx.ml:Imputer',
-      ':Reshape',
       'ai.onnx.ml:LabelEncoder',
       'ai.onnx.ml:OneHotEncoder',
       ':Concat',
@@ -175,30 +190,35 @@ describe('buildFeeds', () => {
     expect(feeds.color?.data).toEqual(['']);
     expect(feeds.note?.data).toEqual(['7']);
     expect(Array.from(feeds.lat?.data as Float64Array)).toEqual([Number.NaN]);
-    expect(feeds.area?.dims).toEqual([1, 1]);
   });
 
-  it('gives the same prices for [N, 1] feeds (skl2onnx layout) and [N] feeds (how MLflow pyfunc feeds a DataFrame)', async () => {
+  it('feeds rank-1 [N] tensors, the shape the graph declares and MLflow pyfunc feeds', () => {
+    // Given
+    const { inputColumns } = tinyPipeline().preprocessor;
+    const rows = TINY_CASES.map((testCase) => testCase.row);
+
+    // When
+    const feeds = buildFeeds(rows, inputColumns);
+
+    // Then
+    expect(Object.keys(feeds)).toEqual(['area', 'color', 'note', 'lat']);
+    expect(Object.values(feeds).map((tensor) => tensor.dims)).toEqual(Array(4).fill([rows.length]));
+  });
+
+  it('rejects an [N, 1] feed (skl2onnx layout): the inputs are declared rank 1', async () => {
     // Given
     const pipeline = tinyPipeline();
-    const rows = TINY_CASES.map((testCase) => testCase.row);
-    const columnFeeds = buildFeeds(rows, pipeline.preprocessor.inputColumns);
-    const flatFeeds = Object.fromEntries(
-      Object.entries(columnFeeds).map(([name, tensor]) => [
-        name,
-        new ort.Tensor(tensor.type, tensor.data, [rows.length]),
-      ]),
-    );
+    const feeds = buildFeeds([TINY_CASES[0]?.row ?? {}], pipeline.preprocessor.inputColumns);
+    const area = feeds.area as ort.Tensor;
+    feeds.area = new ort.Tensor('float64', area.data as Float64Array, [1, 1]);
     const session = await ort.InferenceSession.create(buildOnnxModel(pipeline), { logSeverityLevel: 3 });
 
     // When
-    const fromColumns = (await session.run(columnFeeds))[ONNX_OUTPUT_NAME]?.data;
-    const fromFlat = (await session.run(flatFeeds))[ONNX_OUTPUT_NAME]?.data;
-    await session.release();
+    const run = session.run(feeds);
 
     // Then
-    expect(Array.from(fromFlat as Float32Array)).toEqual(Array.from(fromColumns as Float32Array));
-    expect(fromColumns).toHaveLength(rows.length);
+    await expect(run).rejects.toThrow(/rank/i);
+    await session.release();
   });
 
   it('names the row, column and value when a numeric column holds text', () => {
