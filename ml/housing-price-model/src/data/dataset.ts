@@ -6,10 +6,14 @@ import { CsvSyntaxError, parseCsv } from './csv.js';
 export const DEFAULT_TARGET = 'Sale_Price';
 
 /**
- * Cells that mean "no value": empty (or blank) cells and the `NA` / `NaN` markers R and pandas write.
- * Compared after trimming surrounding whitespace.
+ * Text that means "no value": empty text, the `NA` / `NaN` markers R and pandas write, and `nan`, which is what
+ * Python's ONNX Runtime makes of a pandas NaN in a text column (pandas reads all four as NaN too). `None` is
+ * deliberately not a marker: it is a real level of several Ames columns (`Mas_Vnr_Type`, `Misc_Feature`). The CSV
+ * loader compares cells after trimming surrounding whitespace ({@link isMissingText}); the ONNX graph and the text
+ * columns of the reference preprocessor compare exactly.
  */
-const MISSING_MARKERS = new Set(['', 'NA', 'NaN']);
+export const MISSING_MARKERS: readonly string[] = ['', 'NA', 'NaN', 'nan'];
+const MISSING_MARKER_SET: ReadonlySet<string> = new Set(MISSING_MARKERS);
 
 /**
  * Share of a column's filled cells that must parse as numbers for the column to be typed numeric. Below it the
@@ -65,7 +69,7 @@ export async function loadDataset(path: string, options: LoadDatasetOptions = {}
 /**
  * Types and reads CSV text whose first record is the header.
  *
- * Typing rule: a cell is missing when, trimmed, it is empty, `NA` or `NaN`. A column is numeric when at least
+ * Typing rule: a cell is missing when, trimmed, it is empty, `NA`, `NaN` or `nan`. A column is numeric when at least
  * {@link NUMERIC_COLUMN_MIN_SHARE} (90 %) of its filled cells are plain decimal numbers; it is then `long` when every
  * value is a safe integer and `double` otherwise, and every filled cell must be a number (a stray text value is a
  * {@link DatasetError} naming line, column and value). A column with no filled cell is `double` (all missing);
@@ -145,7 +149,12 @@ export function parseDataset(text: string, source: { path: string; target: strin
 
 /** Whether a cell (trimmed) is one of the missing markers. */
 export function isMissingText(cell: string): boolean {
-  return MISSING_MARKERS.has(cell.trim());
+  return MISSING_MARKER_SET.has(cell.trim());
+}
+
+/** Whether text is exactly one of the missing markers (no trimming), as the ONNX graph's text columns test it. */
+export function isMissingMarker(text: string): boolean {
+  return MISSING_MARKER_SET.has(text);
 }
 
 /** Whether a cell (trimmed) is a plain decimal number. */

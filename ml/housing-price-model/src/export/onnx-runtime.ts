@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { isNumberText } from '../data/dataset.js';
 import type { RawColumn, RawRow } from '../model.js';
-import { isMissingValue } from '../pipeline/preprocessor.js';
+import { isMissingLevel, isMissingValue } from '../pipeline/preprocessor.js';
 import { ONNX_OUTPUT_NAME, onnxInputElementType } from './onnx.js';
 
 /** A model file path or the serialized model bytes. */
@@ -86,9 +86,10 @@ export async function scoreWithOnnx(
 
 /**
  * The feed dictionary: one rank-1 `[N]` tensor per raw input column, the shape the graph declares (and what MLflow's
- * pyfunc feeds). Values are normalised the way the reference preprocessor reads them (`isMissingValue`): a missing
- * numeric value becomes NaN, a missing text value `""`, numeric text in a numeric column its number, and a number in
- * a text column its decimal text.
+ * pyfunc feeds). Values are normalised the way the reference preprocessor reads them: a missing numeric value
+ * (`isMissingValue`) becomes NaN and numeric text in a numeric column its number; in a text column a missing value
+ * (`isMissingLevel`: null, undefined, NaN, or exactly `""`, `NA`, `NaN`, `nan`) becomes `""`, a number its decimal
+ * text, and any other text is sent unchanged (so `" NA"` and `None` are levels, as in the graph and the evaluator).
  *
  * @throws OnnxInputError when a numeric column holds text that is not a number.
  */
@@ -98,7 +99,7 @@ export function buildFeeds(rows: readonly RawRow[], inputColumns: readonly RawCo
     if (onnxInputElementType(column) === 'string') {
       const values = rows.map((row) => {
         const value = row[column.name];
-        return isMissingValue(value) ? '' : String(value);
+        return isMissingLevel(value) ? '' : String(value);
       });
       feeds[column.name] = new ort.Tensor('string', values, [rows.length]);
     } else {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MISSING_MARKERS } from '../data/dataset.js';
 import type { CategoricalColumnStep, FittedPipeline, RawColumn, RegressionTree } from '../model.js';
 import { OnnxAttributeType, OnnxDataType, onnxMessageType, packFloats, packVarints } from './onnx-schema.js';
 
@@ -54,7 +55,7 @@ export interface OnnxExportOptions {
  * text), which is what MLflow's ONNX pyfunc feeds (`data[name].values`, one `DataFrame` column each). Numeric
  * columns are unsqueezed to `[N, 1]`, stacked into `[N, numeric]`, cast to float and passed through an `Imputer`
  * that replaces NaN by the training medians. Each text column goes through a `LabelEncoder` that maps the missing
- * markers (`""`, `NA`, `NaN`) to its most frequent training level, keeps
+ * markers (exactly `""`, `NA`, `NaN`, `nan`; never `None`, a real level) to its most frequent training level, keeps
  * known levels and sends anything else to a sentinel, then a `OneHotEncoder` with `zeros=1` appends the category
  * axis, `[N]` → `[N, levels]` (unknown level or sentinel: all zeros). The blocks are concatenated in
  * `featureNames` order and fed to a `TreeEnsembleRegressor` (`BRANCH_LEQ` on float32 thresholds, `AVERAGE` of the
@@ -232,11 +233,12 @@ function validatePipeline(pipeline: FittedPipeline): void {
 }
 
 /**
- * Missing markers the reference preprocessor treats as "no value" in a text column (after its CSV loader trims
- * the cell); the graph sees untrimmed strings, so only the exact markers are recognised here, which is all
- * {@link scoreWithOnnx} ever sends.
+ * Text the graph treats as "no value" in a text column: `""`, `NA`, `NaN` and `nan` (what Python's ONNX Runtime
+ * makes of a pandas NaN), compared exactly, as the reference preprocessor's `isMissingLevel` does. `None`, what
+ * Python's ONNX Runtime makes of a JSON null, is not one: it is a real Ames level (`Mas_Vnr_Type`), so Python
+ * clients must send missing text as `""`.
  */
-export const TEXT_MISSING_MARKERS: readonly string[] = ['', 'NA', 'NaN'];
+export const TEXT_MISSING_MARKERS: readonly string[] = MISSING_MARKERS;
 
 /** LabelEncoder attributes: known level → itself, missing marker → most frequent level, else → a sentinel. */
 function missingToMostFrequent(step: CategoricalColumnStep): AttributeObject[] {

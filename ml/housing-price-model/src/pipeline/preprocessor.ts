@@ -1,5 +1,5 @@
 import type { Dataset } from '../data/dataset.js';
-import { isMissingText, isNumberText } from '../data/dataset.js';
+import { isMissingMarker, isMissingText, isNumberText } from '../data/dataset.js';
 import type { CategoricalColumnStep, FittedPreprocessor, NumericColumnStep, RawColumn, RawRow } from '../model.js';
 
 /** Columns more than this share empty on the training rows are dropped (strictly more than 30 %). */
@@ -14,13 +14,27 @@ export class InputRowError extends Error {
 }
 
 /**
- * Whether a raw value counts as missing: null, undefined, NaN, or text that is empty or a missing marker
- * (`NA`, `NaN`), the same markers the CSV loader uses.
+ * Whether a raw value counts as missing: null, undefined, NaN, or text that is, trimmed, empty or a missing marker
+ * (`NA`, `NaN`, `nan`), the rule of the CSV loader. Numeric columns use it; text columns use the exact rule of
+ * {@link isMissingLevel}.
  */
 export function isMissingValue(value: RawRow[string]): boolean {
   if (value === null || value === undefined) return true;
   if (typeof value === 'number') return Number.isNaN(value);
   return isMissingText(value);
+}
+
+/**
+ * Whether a value of a text column is missing: null, undefined, NaN, or text that is exactly `""`, `NA`, `NaN` or
+ * `nan` (no trimming). This is the test the ONNX graph's `LabelEncoder` makes (ONNX has no string trimming at
+ * opset 17), so the reference preprocessor and the graph agree on every string; `" NA"` is an (unknown) level in
+ * both, and `None` is an ordinary level. On rows read by the CSV loader, which already turned trimmed markers into
+ * null, it agrees with {@link isMissingValue}.
+ */
+export function isMissingLevel(value: RawRow[string]): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'number') return Number.isNaN(value);
+  return isMissingMarker(value);
 }
 
 /**
@@ -43,7 +57,8 @@ export function fitPreprocessor(dataset: Dataset, trainRows: RawRow[]): FittedPr
   const categorical: CategoricalColumnStep[] = [];
 
   for (const column of inputColumns) {
-    const values = trainRows.map((row) => row[column.name]).filter((value) => !isMissingValue(value));
+    const isMissing = column.type === 'string' ? isMissingLevel : isMissingValue;
+    const values = trainRows.map((row) => row[column.name]).filter((value) => !isMissing(value));
     // missing / total (not 1 - present / total, which turns exactly 30 % into 0.30000000000000004).
     const missingShare = (trainRows.length - values.length) / trainRows.length;
     if (missingShare > MAX_MISSING_SHARE) {
@@ -68,8 +83,9 @@ export function fitPreprocessor(dataset: Dataset, trainRows: RawRow[]): FittedPr
 
 /**
  * Encodes rows into the model's feature matrix: row-major float32, `rows.length × featureNames.length`.
- * Missing values are imputed; a text level unseen in training encodes as all zeros (never an error); dropped and
- * unknown columns are ignored. Numeric columns accept numbers or numeric text.
+ * Missing values ({@link isMissingValue} in numeric columns, {@link isMissingLevel} in text columns) are imputed; a
+ * text level unseen in training encodes as all zeros (never an error); dropped and unknown columns are ignored.
+ * Numeric columns accept numbers or numeric text.
  *
  * @throws InputRowError when a numeric column holds text that is not a number.
  */
@@ -88,7 +104,7 @@ export function transformRows(pre: FittedPreprocessor, rows: RawRow[]): Float32A
     let base = offset + numericCount;
     pre.categorical.forEach((step, column) => {
       const value = row[step.name];
-      const level = isMissingValue(value) ? step.mostFrequent : String(value);
+      const level = isMissingLevel(value) ? step.mostFrequent : String(value);
       const position = levelIndex[column]?.get(level);
       if (position !== undefined) features[base + position] = 1;
       base += step.levels.length;

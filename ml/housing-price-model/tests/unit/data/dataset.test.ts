@@ -21,7 +21,7 @@ async function csvFile(name: string, text: string): Promise<string> {
 }
 
 describe('loadDataset', () => {
-  it('types columns as long, double or string and reads missing cells as null', async () => {
+  it('types columns as long, double or string and reads missing cells (NA, NaN, nan, empty) as null, not None', async () => {
     // Given
     const path = await csvFile(
       'typed.csv',
@@ -30,6 +30,7 @@ describe('loadDataset', () => {
         '"RL",100,42.5,"a",1000',
         '"RM",,42.25,NA,2000',
         '"RL",80,NaN,"",1500',
+        '"None",90,nan,nan,1700',
       ].join('\r\n'),
     );
 
@@ -50,6 +51,7 @@ describe('loadDataset', () => {
       { Zone: 'RL', Area: 100, Lat: 42.5, Note: 'a', Sale_Price: 1000 },
       { Zone: 'RM', Area: null, Lat: 42.25, Note: null, Sale_Price: 2000 },
       { Zone: 'RL', Area: 80, Lat: null, Note: null, Sale_Price: 1500 },
+      { Zone: 'None', Area: 90, Lat: null, Note: null, Sale_Price: 1700 },
     ]);
   });
 

@@ -177,6 +177,67 @@ describe('buildOnnxModel', () => {
   });
 });
 
+describe('missing text in the graph', () => {
+  /**
+   * {@link tinyPipeline} with the level `red` renamed `None` (a real Ames level) and `blue` the most frequent level.
+   * Tree A: area <= 150 → 10; else color=None <= 0.5 → 20, else 30. Tree B: color=blue <= 0.5 → 100, else 200.
+   */
+  function pipelineWithNoneLevel(): FittedPipeline {
+    const pipeline = tinyPipeline();
+    pipeline.preprocessor.categorical = [{ name: 'color', mostFrequent: 'blue', levels: ['None', 'blue'] }];
+    pipeline.preprocessor.featureNames = ['area', 'lat', 'color_None', 'color_blue'];
+    return pipeline;
+  }
+
+  const CASES = [
+    { color: 'nan', expected: (20 + 200) / 2, meaning: 'missing (pandas NaN through ONNX Runtime) → blue' },
+    { color: 'NaN', expected: (20 + 200) / 2, meaning: 'missing → blue' },
+    { color: 'NA', expected: (20 + 200) / 2, meaning: 'missing → blue' },
+    { color: '', expected: (20 + 200) / 2, meaning: 'missing → blue' },
+    { color: 'None', expected: (30 + 100) / 2, meaning: 'the level None' },
+    { color: ' NA', expected: (20 + 100) / 2, meaning: 'an unknown level (no trimming) → zeros' },
+  ];
+
+  it('imputes "nan", "NaN", "NA" and "" but keeps "None" as a level, fed straight to ONNX Runtime', async () => {
+    // Given: raw [N] tensors, as MLflow's pyfunc feeds them (no buildFeeds normalisation)
+    const session = await ort.InferenceSession.create(buildOnnxModel(pipelineWithNoneLevel()), {
+      logSeverityLevel: 3,
+    });
+    const n = CASES.length;
+    const feeds = {
+      area: new ort.Tensor('float64', new Float64Array(n).fill(200), [n]),
+      color: new ort.Tensor(
+        'string',
+        CASES.map((testCase) => testCase.color),
+        [n],
+      ),
+      note: new ort.Tensor('string', Array(n).fill('x'), [n]),
+      lat: new ort.Tensor('float64', new Float64Array(n).fill(1), [n]),
+    };
+
+    // When
+    const prices = (await session.run(feeds))[ONNX_OUTPUT_NAME]?.data as Float32Array;
+    await session.release();
+
+    // Then
+    expect(Array.from(prices)).toEqual(CASES.map((testCase) => testCase.expected));
+  });
+
+  it('gives the same prices in the TypeScript evaluator and through scoreWithOnnx', async () => {
+    // Given
+    const pipeline = pipelineWithNoneLevel();
+    const rows = CASES.map((testCase) => ({ area: 200, color: testCase.color, note: 'x', lat: 1 }));
+
+    // When
+    const reference = predictRows(pipeline, rows);
+    const onnx = await scoreWithOnnx(buildOnnxModel(pipeline), rows, pipeline.preprocessor.inputColumns);
+
+    // Then
+    expect(Array.from(reference)).toEqual(CASES.map((testCase) => testCase.expected));
+    expect(Array.from(onnx)).toEqual(Array.from(reference));
+  });
+});
+
 describe('buildFeeds', () => {
   it('sends missing numbers as NaN, missing text as "" and numbers in text columns as text', () => {
     // Given
@@ -219,6 +280,21 @@ describe('buildFeeds', () => {
     // Then
     await expect(run).rejects.toThrow(/rank/i);
     await session.release();
+  });
+
+  it('sends missing markers in text columns as "" and other text, "None" and " NA" included, unchanged', () => {
+    // Given
+    const { inputColumns } = tinyPipeline().preprocessor;
+    const colors = ['nan', 'NaN', 'NA', 'None', ' NA', 'red'];
+
+    // When
+    const feeds = buildFeeds(
+      colors.map((color) => ({ color })),
+      inputColumns,
+    );
+
+    // Then
+    expect(feeds.color?.data).toEqual(['', '', '', 'None', ' NA', 'red']);
   });
 
   it('names the row, column and value when a numeric column holds text', () => {

@@ -4,6 +4,7 @@ import type { RawColumn, RawRow } from '../../../src/model.js';
 import {
   fitPreprocessor,
   InputRowError,
+  isMissingLevel,
   isMissingValue,
   median,
   transformRows,
@@ -130,6 +131,33 @@ describe('transformRows', () => {
     expect(Array.from(features)).toEqual([150, 2, 0, 1, 0, 150, 2, 0, 1, 0]);
   });
 
+  it('imputes "nan" (a pandas NaN through ONNX Runtime) in a text column but keeps "None" as a level', () => {
+    // Given: "None" is a real level (as in Ames' Mas_Vnr_Type); RL is the most frequent level
+    const rows: RawRow[] = [...ROWS, { area: 10, zone: 'None', lat: 1, price: 60 }];
+    const withNone = fitPreprocessor(dataset(COLUMNS, rows), rows);
+
+    // When
+    const features = transformRows(withNone, [
+      { area: 1, zone: 'nan', lat: 1 },
+      { area: 1, zone: 'None', lat: 1 },
+    ]);
+
+    // Then: levels FV, None, RL, RM
+    expect(withNone.categorical[0]).toEqual({ name: 'zone', mostFrequent: 'RL', levels: ['FV', 'None', 'RL', 'RM'] });
+    expect(Array.from(features)).toEqual([1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0]);
+  });
+
+  it('matches text missing markers exactly, as the ONNX graph does: " NA" is an unknown level', () => {
+    // Given
+    const rows: RawRow[] = [{ area: 1, zone: ' NA', lat: ' NA ' }];
+
+    // When
+    const features = transformRows(pre, rows);
+
+    // Then: the numeric column still trims (its markers never reach the graph as text)
+    expect(Array.from(features)).toEqual([1, 2, 0, 0, 0]);
+  });
+
   it('encodes a level unseen in training as all zeros instead of failing', () => {
     // Given
     const rows: RawRow[] = [{ area: 1, zone: 'Brand_New_Zone', lat: 1 }];
@@ -174,10 +202,19 @@ describe('transformRows', () => {
 });
 
 describe('isMissingValue', () => {
-  it('treats null, undefined, NaN, empty text and NA markers as missing, and 0 as a value', () => {
+  it('treats null, undefined, NaN, empty text and NA markers (trimmed) as missing, and 0 and "None" as values', () => {
     // Given / When / Then
-    expect([null, undefined, Number.NaN, '', '  ', 'NA', 'NaN'].map(isMissingValue)).toEqual(Array(7).fill(true));
-    expect([0, 'x', 'na'].map(isMissingValue)).toEqual([false, false, false]);
+    const missing = [null, undefined, Number.NaN, '', '  ', 'NA', 'NaN', 'nan', ' nan '];
+    expect(missing.map(isMissingValue)).toEqual(Array(missing.length).fill(true));
+    expect([0, 'x', 'na', 'None', 'null'].map(isMissingValue)).toEqual(Array(5).fill(false));
+  });
+});
+
+describe('isMissingLevel', () => {
+  it('treats null, undefined, NaN and exactly "", "NA", "NaN", "nan" as missing, and nothing else', () => {
+    // Given / When / Then
+    expect([null, undefined, Number.NaN, '', 'NA', 'NaN', 'nan'].map(isMissingLevel)).toEqual(Array(7).fill(true));
+    expect([0, 'None', ' ', ' NA', 'nan ', 'na'].map(isMissingLevel)).toEqual(Array(6).fill(false));
   });
 });
 
