@@ -1,5 +1,5 @@
-export type { CsvRecord } from './data/csv.js';
-export { CsvSyntaxError, parseCsv } from './data/csv.js';
+export type { CsvRecord } from '@mlms/mlflow-model';
+export { CsvSyntaxError, parseCsv } from '@mlms/mlflow-model';
 export type { Dataset, LoadDatasetOptions, TrainValidationSplit } from './data/dataset.js';
 export { DatasetError, DEFAULT_TARGET, loadDataset, parseDataset, splitTrainValidation } from './data/dataset.js';
 export type { DefaultModelOptions } from './default-model.js';

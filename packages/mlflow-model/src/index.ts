@@ -1,3 +1,4 @@
+export { type CsvRecord, CsvSyntaxError, parseCsv } from './csv.js';
 export { type ExampleCell, type SplitFrame, servingInputExampleText, splitFrameSchema } from './examples.js';
 export {
   condaYaml,

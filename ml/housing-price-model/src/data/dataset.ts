@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { CsvSyntaxError, parseCsv } from '@mlms/mlflow-model';
 import type { RawColumn, RawColumnType, RawRow } from '../model.js';
-import { CsvSyntaxError, parseCsv } from './csv.js';
 
 /** The target column of the bundled Ames data. */
 export const DEFAULT_TARGET = 'Sale_Price';

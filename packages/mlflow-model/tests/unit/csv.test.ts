@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, parseCsv } from '../../../src/data/csv.js';
+import { CsvSyntaxError, parseCsv } from '../../src/csv.js';
 
 describe('parseCsv', () => {
   it('splits plain records on commas and LF line ends', () => {
