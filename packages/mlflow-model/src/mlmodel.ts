@@ -5,10 +5,11 @@ import { formatSignatureColumns, type NamedColumnSpec } from './signature.js';
 /**
  * The MLflow release whose MLmodel layout is written (2.17 added `serving_input_example.json`), and the Python
  * environment `mlflow models serve` would build for the model. Nothing here runs Python; the versions are a
- * consistent set: onnxruntime 1.19 loads the IR and opsets the ONNX flavour's `onnx_version` defines.
+ * consistent set: onnxruntime 1.19 loads the IR and opsets the ONNX flavour's `onnx_version` defines, and Python
+ * 3.10 is the newest release the `onnx` 1.12 wheels (the version pinned in requirements.txt) are built for.
  */
 export const MLFLOW_VERSION = '2.17.2';
-export const MLFLOW_PYTHON_VERSION = '3.11.10';
+export const MLFLOW_PYTHON_VERSION = '3.10.15';
 export const ONNXRUNTIME_PYTHON_VERSION = '1.19.2';
 const PIP_VERSION = '24.2';
 

@@ -68,9 +68,20 @@ class OneLinePerRequest extends LogController {
       url: request.url,
       statusCode: reply.statusCode,
       responseTime: reply.elapsedTime,
+      ...request.logFields,
     };
     if (error) reply.log.error({ ...fields, err: error }, 'request errored');
     else reply.log.info(fields, 'request completed');
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Extra fields for this request's one log line (e.g. `{ rows: 100 }`), set by a handler: cheaper than a child
+     * logger, and the line still says everything about the request.
+     */
+    logFields: Record<string, unknown> | undefined;
   }
 }
 
@@ -109,6 +120,7 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
+  app.decorateRequest('logFields', undefined);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Callback-style hooks on the hot path: an async hook costs a promise and a microtask turn per request.

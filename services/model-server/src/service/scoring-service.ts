@@ -1,0 +1,73 @@
+import type { ColumnBatch, ModelIdentity, OutputTensor, PredictionResult } from '../dto/batch.js';
+import type { ModelInput, ModelOutput } from '../dto/model.js';
+import type { MicroBatcher } from './batcher.js';
+import type { ModelMetrics } from './model-metrics.js';
+import type { PayloadLog } from './payload-log.js';
+
+/** A prediction took longer than the configured limit (answered 504; the run itself cannot be cancelled). */
+export class PredictionTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`The prediction did not finish within ${timeoutMs} ms.`);
+    this.name = 'PredictionTimeoutError';
+  }
+}
+
+export type Protocol = 'mlflow' | 'v2';
+
+export interface PredictContext {
+  requestId: string;
+  protocol: Protocol;
+}
+
+export interface ScoringServiceOptions {
+  identity: ModelIdentity;
+  inputs: readonly ModelInput[];
+  outputs: readonly ModelOutput[];
+  batcher: MicroBatcher;
+  metrics: ModelMetrics;
+  requestTimeoutMs: number;
+  payloadLog?: PayloadLog | undefined;
+}
+
+/**
+ * The data plane both protocols share: a decoded columnar batch in, the model's outputs out. Protocol adapters in
+ * `http/` only translate their wire format to and from it, so every rule about scoring lives here once.
+ */
+export class ScoringService {
+  readonly identity: ModelIdentity;
+  readonly inputs: readonly ModelInput[];
+  readonly outputs: readonly ModelOutput[];
+
+  constructor(private readonly options: ScoringServiceOptions) {
+    this.identity = options.identity;
+    this.inputs = options.inputs;
+    this.outputs = options.outputs;
+  }
+
+  /**
+   * Scores every row of the batch.
+   *
+   * @throws PredictionTimeoutError when the answer is not ready within the configured time limit.
+   */
+  async predict(batch: ColumnBatch, context: PredictContext): Promise<PredictionResult> {
+    const { metrics } = this.options;
+    metrics.requestRows.observe({ protocol: context.protocol }, batch.rows);
+    const outputs = batch.rows === 0 ? this.emptyOutputs() : await this.withTimeout(this.options.batcher.score(batch));
+    metrics.rowsPredicted.inc({ protocol: context.protocol }, batch.rows);
+    this.options.payloadLog?.write({ requestId: context.requestId, protocol: context.protocol, batch, outputs });
+    return { model: this.identity, outputs };
+  }
+
+  private emptyOutputs(): OutputTensor[] {
+    return this.outputs.map((output) => ({ name: output.name, datatype: output.datatype, shape: [0], data: [] }));
+  }
+
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new PredictionTimeoutError(timeoutMs)), timeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
