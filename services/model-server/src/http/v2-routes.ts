@@ -132,6 +132,12 @@ export async function registerV2Routes(app: ServiceApp, options: V2RoutesOptions
         `${prefix}/infer`,
         {
           bodyLimit: options.maxBodyBytes,
+          // An unknown model is 404 whatever the body holds, so the name is checked before the body is validated.
+          preValidation: (request, _reply, done) => {
+            const { name, version } = request.params as { name: string; version?: string };
+            checkModel(name, version);
+            done();
+          },
           schema: {
             tags: ['v2'],
             summary: 'Score rows (Open Inference Protocol)',
@@ -144,8 +150,6 @@ export async function registerV2Routes(app: ServiceApp, options: V2RoutesOptions
           },
         },
         async (request, reply) => {
-          const { name, version } = request.params as { name: string; version?: string };
-          checkModel(name, version);
           const body = request.body as z.infer<typeof v2InferRequestSchema>;
           const requested = body.outputs?.map((output) => output.name);
           const unknown = requested?.filter((output) => !service.outputs.some((known) => known.name === output));
