@@ -1,11 +1,12 @@
 /**
- * Runs the whole system locally on its offline defaults: the Met emulator and art-search in ENV=local, after
- * making sure the default housing price model exists (trained on first use, a few seconds).
+ * Runs the whole system locally on its offline defaults: the Met emulator, art-search and the model server in
+ * ENV=local, after making sure the default housing price model exists (trained on first use, a few seconds).
  * `npm start` runs it from the TypeScript sources; `npm run dev` (`--watch`) restarts a service when its code
  * changes. Ctrl-C stops everything cleanly.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { relative } from 'node:path';
 import { startTypeScript, stopChild, waitForHttp } from './lib/processes.js';
 
 interface ServiceSpec {
@@ -19,6 +20,7 @@ interface ServiceSpec {
 const watch = process.argv.includes('--watch');
 const emulatorPort = Number(process.env.MET_EMULATOR_PORT ?? 8090);
 const artSearchPort = Number(process.env.ART_SEARCH_PORT ?? 8000);
+const modelServerPort = Number(process.env.MODEL_SERVER_PORT ?? 8080);
 
 const services: ServiceSpec[] = [
   {
@@ -35,6 +37,14 @@ const services: ServiceSpec[] = [
     env: { ENV: 'local', PORT: String(artSearchPort), MET_API_URL: `http://127.0.0.1:${emulatorPort}` },
     readyPath: '/health/ready',
   },
+  {
+    name: 'model-server',
+    entry: 'services/model-server/src/server.ts',
+    port: modelServerPort,
+    // MODEL_URI is filled in once the default model exists (or points at the user's own model directory).
+    env: { ENV: 'local', PORT: String(modelServerPort) },
+    readyPath: '/health/ready',
+  },
 ];
 
 const children = new Map<string, ChildProcess>();
@@ -45,7 +55,7 @@ async function main(): Promise<void> {
     if (!(await isPortFree(service.port))) {
       fail(
         `port ${service.port} for ${service.name} is in use (is another \`npm start\` running?). ` +
-          'Choose other ports with MET_EMULATOR_PORT / ART_SEARCH_PORT.',
+          'Choose other ports with MET_EMULATOR_PORT / ART_SEARCH_PORT / MODEL_SERVER_PORT.',
       );
     }
   }
@@ -56,21 +66,27 @@ async function main(): Promise<void> {
 
   // Imported here, not at the top: only this step needs ONNX Runtime and the training code.
   const { ensureDefaultModel } = await import('@mlms/housing-price-model');
-  const modelDir = await ensureDefaultModel({ log: (line) => process.stdout.write(`${line}\n`) });
+  const modelDir =
+    process.env.MODEL_URI ?? (await ensureDefaultModel({ log: (line) => process.stdout.write(`${line}\n`) }));
+  const modelServer = services.find((service) => service.name === 'model-server');
+  if (modelServer) modelServer.env.MODEL_URI = modelDir;
 
   for (const service of services) {
     start(service);
     await waitUntilReady(service);
   }
   const url = `http://localhost:${artSearchPort}`;
+  const modelUrl = `http://localhost:${modelServerPort}`;
+  const shownModelDir = relative(process.cwd(), modelDir) || '.';
   process.stdout.write(
     [
       '',
       `  The system is up (ENV=local, Met emulator on http://localhost:${emulatorPort}).`,
-      `  API docs:      ${url}/docs`,
-      `  Sample search: ${url}/api/search?title=The%20Death%20of%20Socrates`,
-      `  Metrics:       ${url}/metrics`,
-      `  Housing model: ${modelDir}`,
+      `  Art search docs:   ${url}/docs`,
+      `  Sample search:     ${url}/api/search?title=The%20Death%20of%20Socrates`,
+      `  Model server docs: ${modelUrl}/docs   (model: ${shownModelDir})`,
+      `  Sample prediction: curl -X POST ${modelUrl}/invocations -H 'Content-Type: application/json' -d @${shownModelDir}/serving_input_example.json`,
+      `  Metrics:           ${url}/metrics, ${modelUrl}/metrics`,
       `  ${watch ? 'Watching for changes. ' : ''}Press Ctrl-C to stop.`,
       '',
     ].join('\n'),
