@@ -3,7 +3,14 @@ import { once } from 'node:events';
 import { get } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, runService, runServiceMain, type ServiceApp, ServiceResources } from '@mlms/service-kit';
+import {
+  ConfigError,
+  runService,
+  runServiceMain,
+  type ServiceApp,
+  type ServiceMainOptions,
+  ServiceResources,
+} from '@mlms/service-kit';
 import { afterEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { createTestApp } from './support/test-app.js';
 
@@ -232,92 +239,77 @@ describe('runService in this process', () => {
 describe('runServiceMain in this process', () => {
   const config = { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, label: 'blue' };
 
-  function stubStderr(): MockInstance {
-    return vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  /** Starts with process.exit and stderr stubbed; returns the exit codes asked for and all that went to stderr. */
+  async function start(
+    options: Pick<ServiceMainOptions<typeof config>, 'loadConfig' | 'buildApp'>,
+  ): Promise<{ exitCodes: unknown[]; stderr: string }> {
+    const exit = stubExit();
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await runServiceMain({ name: 'my-service', ...options });
+    return {
+      exitCodes: exit.mock.calls.map(([code]) => code),
+      stderr: stderr.mock.calls.map(([text]) => String(text)).join(''),
+    };
   }
 
   it('given loadConfig throws a ConfigError, when starting, then it writes "<name>: <message>" and exits 78', async () => {
     // Given
-    const exit = stubExit();
-    const stderr = stubStderr();
-    const buildApp = vi.fn(createTestApp);
+    const buildApp = vi.fn(() => createTestApp());
+    const loadConfig = () => {
+      throw new ConfigError('Invalid configuration in my.yaml for ENV=local:\n  - port: too big');
+    };
 
     // When
-    await runServiceMain({
-      name: 'my-service',
-      loadConfig: () => {
-        throw new ConfigError('Invalid configuration in my.yaml for ENV=local:\n  - port: too big');
-      },
-      buildApp,
-    });
+    const { exitCodes, stderr } = await start({ loadConfig, buildApp });
 
     // Then
-    expect(exit.mock.calls).toEqual([[78]]);
-    expect(stderr.mock.calls).toEqual([
-      ['my-service: Invalid configuration in my.yaml for ENV=local:\n  - port: too big\n'],
-    ]);
+    expect(exitCodes).toEqual([78]);
+    expect(stderr).toBe('my-service: Invalid configuration in my.yaml for ENV=local:\n  - port: too big\n');
     expect(buildApp).not.toHaveBeenCalled();
   });
 
   it('given an async buildApp that throws a ConfigError, when starting, then it exits 78 with the message', async () => {
     // Given
-    const exit = stubExit();
-    const stderr = stubStderr();
+    const buildApp = async () => {
+      await Promise.resolve();
+      throw new ConfigError('Model file /models/m.onnx does not exist.');
+    };
 
     // When
-    await runServiceMain({
-      name: 'my-service',
-      loadConfig: () => config,
-      buildApp: async () => {
-        await Promise.resolve();
-        throw new ConfigError('Model file /models/m.onnx does not exist.');
-      },
-    });
+    const { exitCodes, stderr } = await start({ loadConfig: () => config, buildApp });
 
     // Then
-    expect(exit.mock.calls).toEqual([[78]]);
-    expect(stderr.mock.calls).toEqual([['my-service: Model file /models/m.onnx does not exist.\n']]);
+    expect(exitCodes).toEqual([78]);
+    expect(stderr).toBe('my-service: Model file /models/m.onnx does not exist.\n');
   });
 
   it('given buildApp fails otherwise, when starting, then it writes the error with its stack and exits 1', async () => {
     // Given
-    const exit = stubExit();
-    const stderr = stubStderr();
+    const buildApp = () => {
+      throw new TypeError('model weights are corrupt');
+    };
 
     // When
-    await runServiceMain({
-      name: 'my-service',
-      loadConfig: () => config,
-      buildApp: () => {
-        throw new TypeError('model weights are corrupt');
-      },
-    });
+    const { exitCodes, stderr } = await start({ loadConfig: () => config, buildApp });
 
     // Then
-    expect(exit.mock.calls).toEqual([[1]]);
-    expect(stderr).toHaveBeenCalledTimes(1);
-    const written = String(stderr.mock.calls[0]?.[0]);
-    expect(written).toMatch(/^my-service: could not start: TypeError: model weights are corrupt\n {4}at /);
-    expect(written.endsWith('\n')).toBe(true);
+    expect(exitCodes).toEqual([1]);
+    expect(stderr).toMatch(/^my-service: could not start: TypeError: model weights are corrupt\n {4}at /);
+    expect(stderr.endsWith('\n')).toBe(true);
   });
 
   it('given something other than an Error is thrown, when starting, then it says what and exits 1', async () => {
     // Given
-    const exit = stubExit();
-    const stderr = stubStderr();
+    const loadConfig = () => {
+      throw 'no config today';
+    };
 
     // When
-    await runServiceMain({
-      name: 'my-service',
-      loadConfig: () => {
-        throw 'no config today';
-      },
-      buildApp: createTestApp,
-    });
+    const { exitCodes, stderr } = await start({ loadConfig, buildApp: () => createTestApp() });
 
     // Then
-    expect(exit.mock.calls).toEqual([[1]]);
-    expect(stderr.mock.calls).toEqual([['my-service: could not start: no config today\n']]);
+    expect(exitCodes).toEqual([1]);
+    expect(stderr).toBe('my-service: could not start: no config today\n');
   });
 
   it('given a valid configuration, when started, then it listens where configured and logs the banner', async () => {
@@ -506,52 +498,39 @@ describe('runService as a process', () => {
   });
 });
 
-describe('runServiceMain as a process', () => {
-  it('given an invalid configuration, when started, then it exits 78 with "<name>: <message>" on stderr', {
-    timeout: 60_000,
-  }, async () => {
+describe('runServiceMain as a process', { timeout: 60_000 }, () => {
+  it.each<[given: string, code: number, scenario: string, stderr: RegExp]>([
+    [
+      'an invalid configuration',
+      78,
+      'config-error',
+      /^main-child: Invalid configuration in child\.yaml:\n {2}- port: too big\n$/,
+    ],
+    [
+      'an async buildApp that throws a ConfigError',
+      78,
+      'build-config-error',
+      /^main-child: Model file \/models\/missing\.onnx does not exist\.\n$/,
+    ],
+    [
+      'a buildApp that fails otherwise',
+      1,
+      'build-fails',
+      /^main-child: could not start: Error: model weights are corrupt\n {4}at /,
+    ],
+  ])('given %s, when started, then it exits %i saying why on stderr', async (_given, code, scenario, stderr) => {
     // Given
-    const child = new ServiceChild(['config-error'], MAIN_CHILD_SCRIPT);
+    const child = new ServiceChild([scenario], MAIN_CHILD_SCRIPT);
 
     // When
     const exit = await child.exited;
 
     // Then
-    expect(exit).toEqual({ code: 78, signal: null });
-    expect(child.errorOutput()).toBe('main-child: Invalid configuration in child.yaml:\n  - port: too big\n');
+    expect(exit).toEqual({ code, signal: null });
+    expect(child.errorOutput()).toMatch(stderr);
   });
 
-  it('given an async buildApp that throws a ConfigError, when started, then it exits 78', {
-    timeout: 60_000,
-  }, async () => {
-    // Given
-    const child = new ServiceChild(['build-config-error'], MAIN_CHILD_SCRIPT);
-
-    // When
-    const exit = await child.exited;
-
-    // Then
-    expect(exit).toEqual({ code: 78, signal: null });
-    expect(child.errorOutput()).toBe('main-child: Model file /models/missing.onnx does not exist.\n');
-  });
-
-  it('given buildApp fails with another error, when started, then it exits 1 and prints why', {
-    timeout: 60_000,
-  }, async () => {
-    // Given
-    const child = new ServiceChild(['build-fails'], MAIN_CHILD_SCRIPT);
-
-    // When
-    const exit = await child.exited;
-
-    // Then
-    expect(exit).toEqual({ code: 1, signal: null });
-    expect(child.errorOutput()).toMatch(/^main-child: could not start: Error: model weights are corrupt\n/);
-  });
-
-  it('given a running service, when it gets SIGTERM, then it closes its resources last first and exits 0', {
-    timeout: 60_000,
-  }, async () => {
+  it('given a running service, when it gets SIGTERM, then it closes its resources last first and exits 0', async () => {
     // Given
     const child = new ServiceChild(['runs'], MAIN_CHILD_SCRIPT);
     const banner = await child.waitForMessage(/^child listening on /);
