@@ -51,3 +51,35 @@ export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<
   await Promise.race([exited, sleep(graceMs)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
+
+export interface CapturedProcess {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/** Runs a service's process entry from the sources, as a user would, capturing its output (for process tests). */
+export function startCapturedTypeScript(entry: string, env: Record<string, string> = {}): CapturedProcess {
+  let output = '';
+  const child = startTypeScript(entry, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return { child, output: () => output };
+}
+
+/**
+ * Waits until the captured output matches `pattern`.
+ *
+ * @throws Error with the output when the process exits first.
+ */
+export async function waitForOutput({ child, output }: CapturedProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+  for (;;) {
+    const match = output().match(pattern);
+    if (match) return match;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited early:\n${output()}`);
+    await sleep(50);
+  }
+}

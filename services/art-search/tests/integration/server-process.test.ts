@@ -1,36 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { createMetEmulator, type MetEmulator } from '@mlms/met-emulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type CapturedProcess, startCapturedTypeScript, waitForOutput } from '../../../../scripts/lib/processes.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const serverEntry = 'services/art-search/src/server.ts';
 
 /** Starts the real process entry (config loading, listen, signal handling) as a user would, from the sources. */
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', serverEntry], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-async function waitForOutput(output: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (;;) {
-    const match = output().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function startServer(env: Record<string, string>): CapturedProcess {
+  return startCapturedTypeScript(serverEntry, { LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env });
 }
 
 describe('the art-search process (src/server.ts)', () => {
@@ -74,7 +52,7 @@ describe('the art-search process (src/server.ts)', () => {
     const metApiUrl = await emulator.listen({ host: '127.0.0.1', port: 0 });
     const { child, output } = startServer({ ENV: 'local', PORT: '0', MET_API_URL: metApiUrl });
     running = child;
-    const [, url] = await waitForOutput(output, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, child);
+    const [, url] = await waitForOutput({ child, output }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
 
     // When
     const response = await fetch(`${url}/api/search?title=The%20Death%20of%20Socrates`);

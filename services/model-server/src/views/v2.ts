@@ -5,7 +5,7 @@ import { decodeColumnObject, RequestFormatError, SchemaError } from './columns.j
 import { jsonScalar } from './mlflow-response.js';
 
 /** Open Inference Protocol (V2) wire shapes, as KServe, MLServer and Triton define them. */
-export const v2DatatypeSchema = z.enum([
+const V2_DATATYPES = [
   'BOOL',
   'UINT8',
   'UINT16',
@@ -19,7 +19,8 @@ export const v2DatatypeSchema = z.enum([
   'FP32',
   'FP64',
   'BYTES',
-]);
+] as const;
+export const v2DatatypeSchema = z.enum(V2_DATATYPES);
 
 export const v2TensorMetadataSchema = z.object({
   name: z.string(),
@@ -84,19 +85,9 @@ export const v2InferResponseSchema = z
   })
   .meta({ id: 'V2InferenceResponse' });
 
-const NUMERIC_DATATYPES = new Set([
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-]);
+const NUMERIC_DATATYPES: ReadonlySet<string> = new Set(
+  V2_DATATYPES.filter((datatype) => datatype !== 'BOOL' && datatype !== 'BYTES'),
+);
 
 /** The V2 datatype a model input is declared with in the metadata. */
 export function v2Datatype(input: ModelInput): string {

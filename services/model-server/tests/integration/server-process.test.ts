@@ -1,38 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CapturedProcess, startCapturedTypeScript, waitForOutput } from '../../../../scripts/lib/processes.js';
 import { type TrainedModel, trainSmallModel } from '../support/trained-model.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const serverEntry = 'services/model-server/src/server.ts';
 
 /** Starts the real process entry (config, model load, listen, signals) as a user would, from the sources. */
-function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', serverEntry], {
-    cwd: repoRoot,
-    env: { ...process.env, ENV: 'local', LOG_PRETTY: 'false', LOG_LEVEL: 'info', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startProcess(env: Record<string, string>): CapturedProcess {
+  return startCapturedTypeScript(serverEntry, {
+    ENV: 'local',
+    LOG_PRETTY: 'false',
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    ...env,
   });
-  const append = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  return { child, output: () => output };
-}
-
-async function waitForOutput(output: () => string, pattern: RegExp, child: ChildProcess): Promise<RegExpMatchArray> {
-  for (;;) {
-    const match = output().match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('the model-server process (src/server.ts)', () => {
@@ -102,7 +87,7 @@ describe('the model-server process (src/server.ts)', () => {
     // Given
     const { child, output } = startProcess({ MODEL_URI: model.modelDir });
     running = child;
-    const [, url] = await waitForOutput(output, /listening on (http:\/\/\S+),/, child);
+    const [, url] = await waitForOutput({ child, output }, /listening on (http:\/\/\S+),/);
 
     // When
     const ping = await fetch(`${url}/ping`);
