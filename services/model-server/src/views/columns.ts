@@ -90,11 +90,9 @@ function writeCell(input: ModelInput, values: ColumnValues, row: number, cell: u
     case 'long':
     case 'integer': {
       const whole = typeof cell === 'number' && Number.isInteger(cell);
-      const inRange =
-        whole &&
-        (input.columnType === 'integer'
-          ? cell >= INT32_MIN && cell <= INT32_MAX
-          : Number.isSafeInteger(cell) || Math.abs(cell) < 2 ** 63);
+      // The narrower of the signature type and the graph's element: a `long` fed as int32 must not wrap around.
+      const bits32 = input.columnType === 'integer' || input.element === 'int32';
+      const inRange = whole && (bits32 ? cell >= INT32_MIN && cell <= INT32_MAX : cell >= -(2 ** 63) && cell < 2 ** 63);
       if (!inRange) {
         problems.add(
           input,
@@ -102,7 +100,7 @@ function writeCell(input: ModelInput, values: ColumnValues, row: number, cell: u
           cell,
           cell === null || cell === undefined
             ? `a ${input.columnType} column cannot hold a missing value`
-            : `expected a whole number${input.columnType === 'integer' ? ' within 32 bits' : ''}`,
+            : `expected a whole number${bits32 ? ' within 32 bits' : ''}`,
         );
         return;
       }
