@@ -66,7 +66,8 @@ export const v2InferRequestSchema = z
       .array(z.object({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
       .optional(),
   })
-  .meta({ id: 'V2InferenceRequest' });
+  // No component id: the routes attach the served model's example, which a registered component would not carry.
+  .describe('An inference request: one input per model column.');
 export type V2InferRequest = z.infer<typeof v2InferRequestSchema>;
 
 export const v2InferResponseSchema = z
