@@ -6,7 +6,14 @@ import { z } from 'zod';
 export type ReadinessCheck = () => Promise<void>;
 
 export interface HealthOptions {
+  /** What this process needs to serve: any failing check makes `/health/ready` answer 503. */
   checks: Record<string, ReadinessCheck>;
+  /**
+   * Neighbours whose state is reported in `/health/ready`'s body (`dependencies`) without deciding readiness: when
+   * one is down this process still serves (answering 503 for what needs it), and an outage of the neighbour must
+   * not take every replica out of the load balancer.
+   */
+  dependencies?: Record<string, ReadinessCheck>;
   /** A check slower than this counts as failed. */
   checkTimeoutMs: number;
   /**
@@ -19,7 +26,11 @@ export interface HealthOptions {
 const liveSchema = z.object({ status: z.literal('ok') });
 const readySchema = z.object({
   status: z.enum(['ready', 'not ready']),
-  checks: z.record(z.string(), z.string()).describe('`ok`, or why the dependency is not usable.'),
+  checks: z.record(z.string(), z.string()).describe('`ok`, or why the process cannot serve.'),
+  dependencies: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('`ok`, or why a neighbour is not usable; reported only, readiness does not depend on it.'),
 });
 
 declare module 'fastify' {
@@ -37,6 +48,7 @@ export const healthPlugin = fp(
   async (app: FastifyInstance, options: HealthOptions) => {
     let shuttingDown = false;
     let cached: { at: number; result: Promise<Record<string, string>> } | undefined;
+    let cachedDependencies: { at: number; result: Promise<Record<string, string>> } | undefined;
     app.decorate('markNotReady', () => {
       shuttingDown = true;
     });
@@ -44,9 +56,9 @@ export const healthPlugin = fp(
       shuttingDown = true;
     });
 
-    const runChecks = async (): Promise<Record<string, string>> => {
+    const runChecks = async (checks: Record<string, ReadinessCheck>): Promise<Record<string, string>> => {
       const entries = await Promise.all(
-        Object.entries(options.checks).map(async ([name, check]) => {
+        Object.entries(checks).map(async ([name, check]) => {
           try {
             await withTimeout(check(), options.checkTimeoutMs, name);
             return [name, 'ok'] as const;
@@ -75,11 +87,18 @@ export const healthPlugin = fp(
       },
       async (_request, reply) => {
         const now = Date.now();
-        if (!cached || now - cached.at >= options.cacheMs) cached = { at: now, result: runChecks() };
+        if (!cached || now - cached.at >= options.cacheMs) cached = { at: now, result: runChecks(options.checks) };
+        const { dependencies } = options;
+        if (dependencies && (!cachedDependencies || now - cachedDependencies.at >= options.cacheMs)) {
+          cachedDependencies = { at: now, result: runChecks(dependencies) };
+        }
         const checks = { ...(await cached.result) };
         if (shuttingDown) checks.shutdown = 'shutting down';
         const ready = Object.values(checks).every((value) => value === 'ok');
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+        const body = { status: ready ? ('ready' as const) : ('not ready' as const), checks };
+        return reply
+          .code(ready ? 200 : 503)
+          .send(cachedDependencies ? { ...body, dependencies: await cachedDependencies.result } : body);
       },
     );
   },

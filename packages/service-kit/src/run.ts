@@ -62,6 +62,11 @@ export interface ServiceMainOptions<Config extends { host: string; port: number;
   buildApp: (config: Config) => Promise<FastifyInstance> | FastifyInstance;
   /** Extra lines to log once listening (docs URL, sample request), given the base URL a browser can open. */
   banner?: (baseUrl: string, config: Config) => string[];
+  /**
+   * A start-up check that needs the port open (e.g. waiting for a neighbouring service while readiness says "not
+   * ready"). A `ConfigError` rejection closes the app and exits 78 with the message; any other rejection exits 1.
+   */
+  afterListen?: (app: FastifyInstance, config: Config) => Promise<void>;
 }
 
 /**
@@ -85,13 +90,21 @@ export async function runServiceMain<Config extends { host: string; port: number
     exitOnStartupError(options.name, error);
     return;
   }
-  const { banner } = options;
+  const { banner, afterListen } = options;
   await runService(app, {
     host: config.host,
     port: config.port,
     shutdownGraceMs: config.shutdownGraceMs,
     banner: banner && ((baseUrl) => banner(baseUrl, config)),
   });
+  if (!afterListen) return;
+  try {
+    await afterListen(app, config);
+  } catch (error) {
+    app.log.fatal({ err: error }, 'start-up check failed');
+    await app.close().catch(() => undefined);
+    exitOnStartupError(options.name, error);
+  }
 }
 
 /** No logger exists before the app does, so start-up errors go to stderr; a ConfigError's message says it all. */

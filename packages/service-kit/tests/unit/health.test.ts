@@ -137,6 +137,25 @@ describe('GET /health/ready', () => {
     expect(after.json()).toEqual({ status: 'not ready', checks: { x: 'ok', shutdown: 'shutting down' } });
   });
 
+  it('reports a failing dependency in the body but stays ready', async () => {
+    // Given
+    const service = await appWithHealth({
+      checks: { model: async () => {} },
+      dependencies: { modelServer: async () => Promise.reject(new Error('model server refused the connection')) },
+    });
+
+    // When
+    const response = await service.inject({ method: 'GET', url: '/health/ready' });
+
+    // Then
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      status: 'ready',
+      checks: { model: 'ok' },
+      dependencies: { modelServer: 'model server refused the connection' },
+    });
+  });
+
   it('answers 200 with no checks registered', async () => {
     // Given
     const service = await appWithHealth({ checks: {} });

@@ -312,6 +312,55 @@ describe('runServiceMain in this process', () => {
     expect(stderr).toBe('my-service: could not start: no config today\n');
   });
 
+  it('given an afterListen check that rejects with a ConfigError, when started, then it closes the app and exits 78', async () => {
+    // Given
+    const exit = stubExit();
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let app: ServiceApp | undefined;
+    const buildApp = async () => {
+      app = await createTestApp();
+      cleanups.push(() => app?.close());
+      return app;
+    };
+    const afterListen = async () => {
+      throw new ConfigError('the model server signature differs: Lot_Area is missing');
+    };
+
+    // When
+    await withSignalHandlers(() =>
+      runServiceMain({ name: 'my-service', loadConfig: () => config, buildApp, afterListen }),
+    );
+
+    // Then
+    expect(exit.mock.calls.map(([code]) => code)).toEqual([78]);
+    expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toBe(
+      'my-service: the model server signature differs: Lot_Area is missing\n',
+    );
+    expect(app?.server.listening).toBe(false);
+  });
+
+  it('given an afterListen check that resolves, when started, then the service keeps running', async () => {
+    // Given
+    const exit = stubExit();
+    let app: ServiceApp | undefined;
+    const buildApp = async () => {
+      app = await createTestApp();
+      cleanups.push(() => app?.close());
+      return app;
+    };
+    const afterListen = vi.fn(async () => {});
+
+    // When
+    await withSignalHandlers(() =>
+      runServiceMain({ name: 'my-service', loadConfig: () => config, buildApp, afterListen }),
+    );
+
+    // Then
+    expect(afterListen).toHaveBeenCalledWith(app, config);
+    expect(exit).not.toHaveBeenCalled();
+    expect(app?.server.listening).toBe(true);
+  });
+
   it('given a valid configuration, when started, then it listens where configured and logs the banner', async () => {
     // Given
     const exit = stubExit();
