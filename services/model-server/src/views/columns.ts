@@ -206,11 +206,16 @@ export function decodeRecords(records: readonly unknown[], inputs: readonly Mode
   const columns = inputs.map((input) => {
     const values = allocate(input, rows);
     for (let row = 0; row < rows; row++)
-      writeCell(input, values, row, (typed[row] as Record<string, unknown>)[input.name], problems);
+      writeCell(input, values, row, ownValue(typed[row] as Record<string, unknown>, input.name), problems);
     return values;
   });
   problems.throwIfAny();
   return { rows, columns };
+}
+
+/** A key's own value, never one inherited from `Object.prototype` (a column named `constructor` or `toString`). */
+function ownValue(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 /** An object of columns (`inputs: {"a": [1, 2], "b": ["x", "y"]}`), or of scalars for one row. */
@@ -220,7 +225,7 @@ export function decodeColumnObject(
   field: string,
 ): ColumnBatch {
   missingInputs(inputs, (name) => Object.hasOwn(object, name));
-  const present = inputs.map((input) => object[input.name]);
+  const present = inputs.map((input) => ownValue(object, input.name));
   const lists = present.filter((value) => Array.isArray(value)) as unknown[][];
   const given = present.filter((value) => value !== undefined).length;
   if (lists.length > 0 && lists.length !== given) {

@@ -342,6 +342,17 @@ describe('decodeRecords', () => {
     expect(batch.columns[1]).toEqual(['RL', '']);
   });
 
+  it('reads an absent optional column named like an Object property as missing, not as the inherited value', () => {
+    // Given
+    const inherited = column('constructor', 'string', 'string', false);
+
+    // When
+    const batch = decodeRecords([{ area: 1 }], [area, inherited], 'dataframe_records');
+
+    // Then
+    expect(batch.columns[1]).toEqual(['']);
+  });
+
   it('names every column no row has', () => {
     // When / Then
     expect(() => decodeRecords([{ other: 1 }], [area, zone], 'dataframe_records')).toThrow(
@@ -395,6 +406,17 @@ describe('decodeColumnObject', () => {
 
     // When
     const batch = decodeColumnObject({ area: [1, 2] }, [area, note], 'inputs');
+
+    // Then
+    expect(batch.columns[1]).toEqual(['', '']);
+  });
+
+  it('reads an absent optional column named like an Object property as missing', () => {
+    // Given
+    const inherited = column('toString', 'string', 'string', false);
+
+    // When
+    const batch = decodeColumnObject({ area: [1, 2] }, [area, inherited], 'inputs');
 
     // Then
     expect(batch.columns[1]).toEqual(['', '']);
