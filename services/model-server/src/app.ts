@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   createServiceApp,
   createServiceMetrics,
   healthPlugin,
@@ -63,9 +64,13 @@ export async function buildApp(config: ModelServerConfig, overrides: BuildAppOve
       modelMetrics.runRequests.observe(requests);
     },
   });
+  // Failures after start-up go to the app's log, which exists by the time anything is written.
+  let appLog: ServiceApp['log'] | undefined;
   const payloadLog = config.payloadLogEnabled
     ? resources.closeOnShutdown(
-        new PayloadLog(config.payloadLogFile, { ...identity, inputs: model.inputs }),
+        openPayloadLog(config, model, (error) =>
+          appLog?.error({ err: error, file: config.payloadLogFile }, 'payload log failed; it is off from now on'),
+        ),
         'payload log',
       )
     : undefined;
@@ -98,6 +103,7 @@ export async function buildApp(config: ModelServerConfig, overrides: BuildAppOve
     },
   });
 
+  appLog = app.log;
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -121,6 +127,18 @@ export async function buildApp(config: ModelServerConfig, overrides: BuildAppOve
     example: v2Example(model),
   });
   return app;
+}
+
+/** The payload log, opened now so that a file that cannot be written stops the start-up (exit 78). */
+function openPayloadLog(config: ModelServerConfig, model: OnnxModel, onError: (error: Error) => void): PayloadLog {
+  let log: PayloadLog | undefined;
+  try {
+    log = new PayloadLog(config.payloadLogFile, { ...model.identity, inputs: model.inputs }, onError);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`payloadLogFile: ${config.payloadLogFile} cannot be opened for appending (${code})`);
+  }
+  return log;
 }
 
 /** The model's input example as a V2 inference request, for the docs. */

@@ -85,9 +85,10 @@ export class MicroBatcher {
     }
   }
 
-  private runCounted(batch: ColumnBatch, requests: number): Promise<OutputTensor[]> {
+  private async runCounted(batch: ColumnBatch, requests: number): Promise<OutputTensor[]> {
     this.options.onRun?.(batch.rows, requests);
-    return this.runBatch(batch);
+    // Awaited inside an async function, so a runner that throws synchronously still rejects only this run.
+    return await this.runBatch(batch);
   }
 }
 

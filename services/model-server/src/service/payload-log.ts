@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { ColumnBatch, OutputTensor } from '../dto/batch.js';
 import type { ModelInput } from '../dto/model.js';
 
@@ -12,19 +12,31 @@ export interface PayloadRecord {
 
 /**
  * Appends every prediction's inputs (by column) and outputs (by output name) to a JSON-lines file. Writes are
- * buffered by the stream, so scoring never waits on the disk; `close` flushes what is pending.
+ * buffered by the stream, so scoring never waits on the disk; `close` flushes what is pending. The file is opened
+ * when the log is created, so a path that cannot be written fails at start-up; a write that fails later (a full
+ * disk) is reported once through `onError` and turns the log off, never a prediction.
+ *
+ * @throws Error (from `open`) when the file cannot be opened for appending.
  */
 export class PayloadLog {
   private readonly stream: WriteStream;
+  private failed = false;
 
   constructor(
     path: string,
     private readonly model: { name: string; version: string; inputs: readonly ModelInput[] },
+    onError: (error: Error) => void,
   ) {
-    this.stream = createWriteStream(path, { flags: 'a' });
+    this.stream = createWriteStream(path, { fd: openSync(path, 'a') });
+    this.stream.on('error', (error) => {
+      if (this.failed) return;
+      this.failed = true;
+      onError(error);
+    });
   }
 
   write(record: PayloadRecord): void {
+    if (this.failed) return;
     const inputs: Record<string, unknown[]> = {};
     this.model.inputs.forEach((input, index) => {
       inputs[input.name] = Array.from(record.batch.columns[index] as ArrayLike<unknown>, jsonValue);
@@ -47,6 +59,7 @@ export class PayloadLog {
   }
 
   close(): Promise<void> {
+    if (this.failed) return Promise.resolve();
     return new Promise((resolve) => this.stream.end(resolve));
   }
 }

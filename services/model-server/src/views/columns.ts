@@ -99,7 +99,7 @@ function writeCell(input: ModelInput, values: ColumnValues, row: number, cell: u
           row,
           cell,
           cell === null || cell === undefined
-            ? `a ${input.columnType} column cannot hold a missing value`
+            ? `the column is ${input.columnType}, which cannot hold a missing value`
             : `expected a whole number${bits32 ? ' within 32 bits' : ''}`,
         );
         return;
@@ -124,6 +124,10 @@ function writeCell(input: ModelInput, values: ColumnValues, row: number, cell: u
 function storeWholeNumber(input: ModelInput, values: ColumnValues, row: number, value: number): void {
   if (input.element === 'int64') (values as BigInt64Array)[row] = BigInt(value);
   else (values as Float64Array | Float32Array | Int32Array | Uint8Array)[row] = value;
+}
+
+function emptyBatch(inputs: readonly ModelInput[]): ColumnBatch {
+  return { rows: 0, columns: inputs.map((input) => allocate(input, 0)) };
 }
 
 /** A missing value for an absent optional column; `undefined` when the column type has none. */
@@ -193,6 +197,8 @@ export function decodeExampleFrame(frame: SplitFrame, inputs: readonly ModelInpu
 /** A list of row objects (`dataframe_records`, or `instances`/`inputs` holding records). */
 export function decodeRecords(records: readonly unknown[], inputs: readonly ModelInput[], field: string): ColumnBatch {
   const rows = records.length;
+  // No rows is zero rows in every list format, not a frame that lacks every column.
+  if (rows === 0) return emptyBatch(inputs);
   for (let row = 0; row < rows; row++) {
     const record = records[row];
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
@@ -277,7 +283,7 @@ export function decodePositionalRows(
 
 /** A list of rows: records, or positional lists; an empty list is zero rows. */
 export function decodeRowList(rowsIn: readonly unknown[], inputs: readonly ModelInput[], field: string): ColumnBatch {
-  if (rowsIn.length === 0) return { rows: 0, columns: inputs.map((input) => allocate(input, 0)) };
+  if (rowsIn.length === 0) return emptyBatch(inputs);
   return Array.isArray(rowsIn[0]) ? decodePositionalRows(rowsIn, inputs, field) : decodeRecords(rowsIn, inputs, field);
 }
 

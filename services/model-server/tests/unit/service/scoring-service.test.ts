@@ -177,6 +177,10 @@ describe('ScoringService', () => {
   });
 });
 
+function failOnError(error: Error): void {
+  throw error;
+}
+
 describe('ScoringService with a payload log', () => {
   let directory: string;
   beforeEach(async () => {
@@ -189,7 +193,7 @@ describe('ScoringService with a payload log', () => {
   it('writes one JSON line per prediction with inputs by column and outputs by name, NaN as null', async () => {
     // Given
     const file = join(directory, 'payloads.jsonl');
-    const payloadLog = new PayloadLog(file, { ...IDENTITY, inputs: INPUTS });
+    const payloadLog = new PayloadLog(file, { ...IDENTITY, inputs: INPUTS }, failOnError);
     const scoring = service(answerFor, { payloadLog });
 
     // When
@@ -225,7 +229,7 @@ describe('ScoringService with a payload log', () => {
     // Given
     const file = join(directory, 'payloads.jsonl');
     for (const requestId of ['one', 'two']) {
-      const payloadLog = new PayloadLog(file, { ...IDENTITY, inputs: INPUTS });
+      const payloadLog = new PayloadLog(file, { ...IDENTITY, inputs: INPUTS }, failOnError);
       await service(answerFor, { payloadLog }).predict(batchOf(1), { requestId, protocol: 'mlflow' });
       await payloadLog.close();
     }
@@ -235,5 +239,35 @@ describe('ScoringService with a payload log', () => {
 
     // Then
     expect(lines.map((line) => JSON.parse(line).requestId)).toEqual(['one', 'two']);
+  });
+
+  it('refuses a file that cannot be opened for appending, at once', () => {
+    // Given
+    const file = join(directory, 'missing-folder', 'payloads.jsonl');
+
+    // When / Then
+    expect(() => new PayloadLog(file, { ...IDENTITY, inputs: INPUTS }, failOnError)).toThrow(/ENOENT/);
+  });
+
+  it('reports a failed write once and stops logging, while predictions go on', async () => {
+    // Given
+    const file = join(directory, 'payloads.jsonl');
+    const errors: Error[] = [];
+    const payloadLog = new PayloadLog(file, { ...IDENTITY, inputs: INPUTS }, (error) => errors.push(error));
+    const scoring = service(answerFor, { payloadLog });
+    (payloadLog as unknown as { stream: NodeJS.WritableStream }).stream.emit(
+      'error',
+      new Error('ENOSPC: no space left'),
+    );
+
+    // When
+    const result = await scoring.predict(batchOf(1), { requestId: 'after-failure', protocol: 'mlflow' });
+    (payloadLog as unknown as { stream: NodeJS.WritableStream }).stream.emit('error', new Error('ENOSPC again'));
+    await payloadLog.close();
+
+    // Then
+    expect(result.outputs).toHaveLength(2);
+    expect(errors.map((error) => error.message)).toEqual(['ENOSPC: no space left']);
+    expect(await readFile(file, 'utf8')).toBe('');
   });
 });

@@ -94,7 +94,7 @@ describe('decodeSplitFrame cell rules', () => {
   it('refuses null in a long column: pandas has no integer missing value', () => {
     // When / Then
     expect(() => decodeCells(rooms, [null])).toThrow(
-      "column 'rooms' (long), row 0: null; a long column cannot hold a missing value",
+      "column 'rooms' (long), row 0: null; the column is long, which cannot hold a missing value",
     );
   });
 
@@ -135,7 +135,9 @@ describe('decodeSplitFrame cell rules', () => {
     expect(() => decodeCells(floors, [2 ** 31])).toThrow(
       "column 'floors' (integer), row 0: 2147483648; expected a whole number within 32 bits",
     );
-    expect(() => decodeCells(floors, [null])).toThrow(/row 0: null; an? integer column cannot hold a missing value/);
+    expect(() => decodeCells(floors, [null])).toThrow(
+      /row 0: null; the column is integer, which cannot hold a missing value/,
+    );
   });
 
   it('takes true and false into a boolean column and refuses anything else', () => {
@@ -276,7 +278,7 @@ describe('decodeSplitFrame columns', () => {
 
     // When / Then
     expect(() => decodeSplitFrame({ columns: ['area'], data: [[1]] }, inputs)).toThrow(
-      "column 'count' (long), row 0: null; a long column cannot hold a missing value",
+      "column 'count' (long), row 0: null; the column is long, which cannot hold a missing value",
     );
   });
 
