@@ -88,7 +88,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   if (hasZodFastifySchemaValidationErrors(error)) {
     const location = LOCATION_BY_CONTEXT[error.validationContext ?? ''] ?? error.validationContext ?? 'request';
     const input = requestInput(request, error.validationContext);
-    const detail = error.validation.map((issue) => toValidationIssue(location, issue, input));
+    const detail = error.validation.flatMap((issue) => toValidationIssues(location, issue, input));
     request.log.info({ ...context, detail }, 'invalid request');
     return reply.code(422).send({ detail });
   }
@@ -124,6 +124,23 @@ interface ZodValidationEntry {
   instancePath: string;
   message?: string | undefined;
   params: Record<string, unknown>;
+}
+
+/**
+ * One entry per problem, as pydantic reports them: an object with two unknown keys is two `extra_forbidden`
+ * entries, each located at its key (zod reports one issue listing the keys, located at the object).
+ */
+function toValidationIssues(location: string, issue: ZodValidationEntry, input: unknown): ValidationIssue[] {
+  const keys = issue.params.keys;
+  if (issue.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+    const base = toValidationIssue(location, issue, input).loc;
+    return keys.map((key) => ({
+      loc: [...base, String(key)],
+      msg: 'Extra inputs are not permitted',
+      type: 'extra_forbidden',
+    }));
+  }
+  return [toValidationIssue(location, issue, input)];
 }
 
 function toValidationIssue(location: string, issue: ZodValidationEntry, input: unknown): ValidationIssue {

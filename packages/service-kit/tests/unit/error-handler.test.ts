@@ -49,6 +49,11 @@ async function buildAppWithTestRoutes(): Promise<ServiceApp> {
     { schema: { body: z.object({ name: z.string().max(5), tags: z.array(z.string()).default([]) }) } },
     async (request) => ({ name: request.body.name, tags: request.body.tags }),
   );
+  built.post(
+    '/strict',
+    { schema: { body: z.strictObject({ house: z.strictObject({ area: z.number().optional() }).optional() }) } },
+    async () => ({ ok: true }),
+  );
   built.get('/versioned', { schema: { headers: z.object({ 'x-api-version': z.enum(['1', '2']) }) } }, async () => ({
     ok: true,
   }));
@@ -218,6 +223,25 @@ describe('error handler: request validation', () => {
       { loc: ['body', 'name'], msg: expect.any(String), type: 'string_too_long' },
       { loc: ['body', 'tags', 1], msg: expect.stringContaining('expected string'), type: 'type_error' },
     ]);
+  });
+
+  it('reports each unknown key of a strict object as extra_forbidden at its own location, as pydantic does', async () => {
+    // Given
+    const payload = { pool: 1, house: { area: 5, spa: true, sauna: 'yes' } };
+
+    // When
+    const response = await app.inject({ method: 'POST', url: '/strict', payload });
+
+    // Then
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toHaveLength(3);
+    expect(response.json().detail).toEqual(
+      expect.arrayContaining([
+        { loc: ['body', 'pool'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
+        { loc: ['body', 'house', 'spa'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
+        { loc: ['body', 'house', 'sauna'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
+      ]),
+    );
   });
 
   it('reports a missing body field and a missing body as "Field required"', async () => {
