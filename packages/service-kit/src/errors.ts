@@ -40,7 +40,10 @@ export type UpstreamFailureKind =
   | 'bot_protection'
   | 'malformed_body'
   | 'unexpected_shape'
+  /** The connection dropped, or the host name could not be resolved. */
   | 'connection'
+  /** Nothing listens at the upstream's address (ECONNREFUSED): it is down or not started yet. */
+  | 'refused'
   | 'backing_off';
 
 /** An upstream answered badly or not at all (HTTP 502). */
@@ -71,8 +74,13 @@ export class UpstreamTimeoutError extends ServiceError {
     readonly timeoutMs: number,
     options?: ErrorOptions,
   ) {
-    super(`${upstream} did not answer within ${timeoutMs} ms.`, options);
+    super(upstreamTimeoutMessage(upstream, timeoutMs), options);
   }
+}
+
+/** The message of an `UpstreamTimeoutError`, also shown as the example of documented 504 answers. */
+export function upstreamTimeoutMessage(upstream: string, timeoutMs: number): string {
+  return `${upstream} did not answer within ${timeoutMs} ms.`;
 }
 
 /** The service cannot take requests right now, e.g. while shutting down (HTTP 503). */

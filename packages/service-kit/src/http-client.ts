@@ -4,36 +4,41 @@ import type { z } from 'zod';
 import { UpstreamError, type UpstreamFailureKind, UpstreamTimeoutError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { UpstreamConfig } from './upstream-config.js';
 
-export interface UpstreamClientOptions {
+/**
+ * The upstream's configuration block (`url` is the base URL: origin plus optional base path, e.g.
+ * `https://collectionapi.metmuseum.org`), plus what is not configuration. `retries` applies to GETs and to POSTs
+ * that declare themselves idempotent; `timeoutMs` bounds one attempt, from sending the request to the last byte of
+ * the body.
+ */
+export interface UpstreamClientOptions extends UpstreamConfig {
   /** Human-readable upstream name, used in error messages, logs and metric labels. */
   name: string;
-  /** Origin plus optional base path, e.g. `https://collectionapi.metmuseum.org/public/collection/v1`. */
-  baseUrl: string;
-  connectTimeoutMs: number;
-  /** Upper bound for one attempt, from sending the request to the last byte of the body. */
-  timeoutMs: number;
-  /** Extra attempts for idempotent GETs after a 5xx answer or a dropped connection. */
-  retries: number;
-  /** First back-off delay; each retry doubles it, with ±50 % jitter so clients do not retry in lock-step. */
-  retryBaseDelayMs: number;
-  /** Keep-alive connections in this upstream's pool. */
-  maxConnections: number;
-  /** Client-side request budget (0 = unlimited). */
-  maxRequestsPerSecond: number;
-  /** After the upstream refuses us with a bot-protection page, fail fast for this long instead of hammering it. */
-  refusalCooldownMs: number;
   userAgent: string;
+  /** Client-side request budget (default 0 = unlimited). */
+  maxRequestsPerSecond?: number | undefined;
+  /** Opt-in rule for an upstream with a bot wall (the Met): without it, a 403 HTML page is an ordinary status error. */
+  refusalCooldown?: RefusalCooldown | undefined;
   metrics?: ServiceMetrics | undefined;
   /** Replaces the connection pool; tests pass undici's MockAgent. */
   dispatcher?: Dispatcher | undefined;
   /** Injectable randomness for the retry jitter. */
-  random?: () => number;
+  random?: (() => number) | undefined;
+}
+
+/**
+ * When the upstream answers HTTP 403 with an HTML page (a bot-protection wall), the call fails with
+ * `bot_protection` and every call for `cooldownMs` after it fails fast with `backing_off`, instead of hammering it.
+ */
+export interface RefusalCooldown {
+  cooldownMs: number;
 }
 
 export type QueryParameters = ReadonlyArray<readonly [string, string]>;
 
-export interface GetJsonOptions<Schema extends z.ZodType> {
+/** What every call says: its metrics name, where it goes, and what a good answer looks like. */
+export interface UpstreamCallOptions<Schema extends z.ZodType> {
   /** Stable endpoint name for metrics (`search`, `object`), never the raw path. */
   endpoint: string;
   /** Query parameters in the order they are sent (some upstreams answer differently to another order). */
@@ -44,11 +49,33 @@ export interface GetJsonOptions<Schema extends z.ZodType> {
   passThroughStatuses?: readonly number[] | undefined;
 }
 
+export type GetJsonOptions<Schema extends z.ZodType> = UpstreamCallOptions<Schema>;
+
+export interface PostJsonOptions<Schema extends z.ZodType> extends UpstreamCallOptions<Schema> {
+  /** An object or array, serialised once with `JSON.stringify`, or a string sent as it is (already JSON). */
+  body: object | string;
+  /**
+   * The call is safe to repeat (e.g. scoring): retried like a GET after a 5xx answer or a dropped connection.
+   * Without it a POST is sent once.
+   */
+  idempotent?: boolean | undefined;
+}
+
 export type UpstreamResponse<T> = { ok: true; status: number; data: T } | { ok: false; status: number; body: unknown };
+
+/** One request as the attempt loop sends it; the body is serialised before the first attempt. */
+interface OutgoingRequest {
+  method: 'GET' | 'POST';
+  /** Path and query. */
+  target: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  retryable: boolean;
+}
 
 /**
  * One upstream's HTTP client: a keep-alive connection pool with connect and total timeouts, a retry for
- * idempotent GETs, a request budget, and every failure turned into a typed `UpstreamError` or
+ * idempotent calls, a request budget, and every failure turned into a typed `UpstreamError` or
  * `UpstreamTimeoutError` so no raw network error or HTML page reaches a caller.
  */
 export class UpstreamClient {
@@ -59,10 +86,12 @@ export class UpstreamClient {
   /** Path prefix of the base URL, without a trailing slash. */
   private readonly basePath: string;
   private readonly random: () => number;
+  private readonly getHeaders: Record<string, string>;
+  private readonly postHeaders: Record<string, string>;
   private refusedUntil = 0;
 
   constructor(private readonly options: UpstreamClientOptions) {
-    const base = new URL(options.baseUrl);
+    const base = new URL(options.url);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.ownsDispatcher = options.dispatcher === undefined;
@@ -74,8 +103,10 @@ export class UpstreamClient {
         keepAliveTimeout: 10_000,
         pipelining: 1,
       });
-    this.limiter = new RateLimiter(options.maxRequestsPerSecond);
+    this.limiter = new RateLimiter(options.maxRequestsPerSecond ?? 0);
     this.random = options.random ?? Math.random;
+    this.getHeaders = { accept: 'application/json', 'user-agent': options.userAgent };
+    this.postHeaders = { ...this.getHeaders, 'content-type': 'application/json' };
   }
 
   get name(): string {
@@ -97,7 +128,7 @@ export class UpstreamClient {
   }
 
   /**
-   * GETs a JSON document and validates it.
+   * GETs a JSON document and validates it; retried after a 5xx answer or a dropped connection.
    *
    * @throws UpstreamTimeoutError when an attempt exceeds the connect or total timeout.
    * @throws UpstreamError for 5xx (after retries), other unexpected statuses, bot-protection pages,
@@ -108,10 +139,45 @@ export class UpstreamClient {
     options: GetJsonOptions<Schema>,
   ): Promise<UpstreamResponse<z.infer<Schema>>> {
     const target = this.requestPath(path, options.query);
+    return this.call({ method: 'GET', target, headers: this.getHeaders, retryable: true }, options);
+  }
+
+  /**
+   * POSTs a JSON body and validates the JSON answer. Sent once unless the call is declared `idempotent`, then
+   * retried as a GET is; otherwise it fails exactly as `getJson` does.
+   *
+   * @throws UpstreamTimeoutError | UpstreamError as `getJson`.
+   */
+  async postJson<Schema extends z.ZodType>(
+    path: string,
+    options: PostJsonOptions<Schema>,
+  ): Promise<UpstreamResponse<z.infer<Schema>>> {
+    return this.call(
+      {
+        method: 'POST',
+        target: this.requestPath(path, options.query),
+        headers: this.postHeaders,
+        body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+        retryable: options.idempotent === true,
+      },
+      options,
+    );
+  }
+
+  /** Closes the connection pool (in-flight requests finish first). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** One call, with its retries, recorded as one duration labelled by endpoint and outcome. */
+  private async call<Schema extends z.ZodType>(
+    request: OutgoingRequest,
+    options: UpstreamCallOptions<Schema>,
+  ): Promise<UpstreamResponse<z.infer<Schema>>> {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      const response = await this.getWithRetry(target, options);
+      const response = await this.withRetry(request, options);
       if (!response.ok) outcome = `http_${response.status}`;
       return response;
     } catch (error) {
@@ -125,20 +191,15 @@ export class UpstreamClient {
     }
   }
 
-  /** Closes the connection pool (in-flight requests finish first). */
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
-  }
-
-  private async getWithRetry<Schema extends z.ZodType>(
-    target: string,
-    options: GetJsonOptions<Schema>,
+  private async withRetry<Schema extends z.ZodType>(
+    request: OutgoingRequest,
+    options: UpstreamCallOptions<Schema>,
   ): Promise<UpstreamResponse<z.infer<Schema>>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.attempt(target, options);
+        return await this.attempt(request, options);
       } catch (error) {
-        if (!isRetryable(error) || attempt >= this.options.retries) throw error;
+        if (!request.retryable || !isRetryable(error) || attempt >= this.options.retries) throw error;
         const delay = this.options.retryBaseDelayMs * 2 ** attempt * (0.5 + this.random());
         await sleep(delay);
       }
@@ -146,10 +207,10 @@ export class UpstreamClient {
   }
 
   private async attempt<Schema extends z.ZodType>(
-    target: string,
-    options: GetJsonOptions<Schema>,
+    request: OutgoingRequest,
+    options: UpstreamCallOptions<Schema>,
   ): Promise<UpstreamResponse<z.infer<Schema>>> {
-    const { name } = this.options;
+    const { name, refusalCooldown } = this.options;
     const waitMs = this.refusedUntil - Date.now();
     if (waitMs > 0) {
       throw new UpstreamError(
@@ -170,10 +231,11 @@ export class UpstreamClient {
     try {
       const response = await this.dispatcher.request({
         origin: this.origin,
-        path: target,
-        method: 'GET',
+        path: request.target,
+        method: request.method,
+        body: request.body,
         signal: controller.signal,
-        headers: { accept: 'application/json', 'user-agent': this.options.userAgent },
+        headers: request.headers,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
@@ -186,8 +248,8 @@ export class UpstreamClient {
       clearTimeout(timer);
     }
 
-    if (statusCode === 403 && contentType.includes('html')) {
-      this.refusedUntil = Date.now() + this.options.refusalCooldownMs;
+    if (refusalCooldown !== undefined && statusCode === 403 && contentType.includes('html')) {
+      this.refusedUntil = Date.now() + refusalCooldown.cooldownMs;
       throw new UpstreamError(
         name,
         'bot_protection',
@@ -240,14 +302,11 @@ export class UpstreamClient {
       return new UpstreamTimeoutError(name, connectTimeoutMs, { cause: error });
     }
     const code = errorCode(error);
-    const kind: UpstreamFailureKind = 'connection';
-    const reason =
-      code === 'ECONNREFUSED'
-        ? 'refused the connection'
-        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-          ? 'could not be resolved'
-          : 'dropped the connection';
-    return new ConnectionError(name, kind, `${name} ${reason}.`, code, { cause: error });
+    if (code === 'ECONNREFUSED') {
+      return new ConnectionError(name, 'refused', `${name} refused the connection.`, code, { cause: error });
+    }
+    const reason = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be resolved' : 'dropped the connection';
+    return new ConnectionError(name, 'connection', `${name} ${reason}.`, code, { cause: error });
   }
 }
 
@@ -266,9 +325,7 @@ class ConnectionError extends UpstreamError {
 
 function isRetryable(error: unknown): boolean {
   if (error instanceof ConnectionError) {
-    return (
-      error.networkCode !== 'ECONNREFUSED' && error.networkCode !== 'ENOTFOUND' && error.networkCode !== 'EAI_AGAIN'
-    );
+    return error.kind === 'connection' && error.networkCode !== 'ENOTFOUND' && error.networkCode !== 'EAI_AGAIN';
   }
   return error instanceof UpstreamError && error.kind === 'status' && (error.upstreamStatus ?? 0) >= 500;
 }

@@ -25,11 +25,15 @@ export {
   UpstreamError,
   type UpstreamFailureKind,
   UpstreamTimeoutError,
+  upstreamTimeoutMessage,
 } from './errors.js';
 export { type HealthOptions, healthPlugin, type ReadinessCheck } from './health.js';
 export {
   type GetJsonOptions,
+  type PostJsonOptions,
   type QueryParameters,
+  type RefusalCooldown,
+  type UpstreamCallOptions,
   UpstreamClient,
   type UpstreamClientOptions,
   type UpstreamResponse,
@@ -39,3 +43,9 @@ export { type OpenApiOptions, openApiPlugin } from './openapi.js';
 export { RateLimiter } from './rate-limiter.js';
 export { type Closeable, type CloseLogger, ServiceResources } from './resources.js';
 export { type RunServiceOptions, runService, runServiceMain, type ServiceMainOptions } from './run.js';
+export {
+  type UpstreamConfig,
+  type UpstreamErrorDescriptions,
+  upstreamConfigSchema,
+  upstreamErrorResponses,
+} from './upstream-config.js';

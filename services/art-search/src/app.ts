@@ -16,6 +16,8 @@ export { type ArtSearchConfig, artSearchConfigSchema, loadArtSearchConfig } from
 
 export const SERVICE_NAME = 'art-search';
 export const SERVICE_VERSION = '0.1.0';
+/** The Met client's name, as its errors and metrics spell it. */
+const MET_API_NAME = 'Met Collection API';
 
 export interface BuildAppOverrides {
   /** Replaces the Met connection pool (unit tests pass undici's MockAgent). */
@@ -31,17 +33,13 @@ export interface BuildAppOverrides {
 export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): Promise<ServiceApp> {
   const metrics = createServiceMetrics(SERVICE_NAME);
   const resources = new ServiceResources();
+  const { refusalCooldownMs, ...met } = config.met;
   const metClient = resources.closeOnShutdown(
     new UpstreamClient({
-      name: 'Met Collection API',
-      baseUrl: config.metApiUrl,
-      connectTimeoutMs: config.metConnectTimeoutMs,
-      timeoutMs: config.metTimeoutMs,
-      retries: config.metRetries,
-      retryBaseDelayMs: config.metRetryBaseDelayMs,
-      maxConnections: config.metMaxConnections,
-      maxRequestsPerSecond: config.metMaxRequestsPerSecond,
-      refusalCooldownMs: config.metRefusalCooldownMs,
+      name: MET_API_NAME,
+      ...met,
+      // The Met's bot wall answers 403 with an HTML page; calling again into it only prolongs the block.
+      refusalCooldown: { cooldownMs: refusalCooldownMs },
       userAgent: config.userAgent,
       metrics,
       dispatcher: overrides.metDispatcher,
@@ -80,9 +78,9 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
   });
   await app.register(healthPlugin, {
     checks: { met: () => provider.ping() },
-    checkTimeoutMs: config.metTimeoutMs,
+    checkTimeoutMs: config.met.timeoutMs,
     cacheMs: config.readinessCacheMs,
   });
-  await registerArtSearchRoutes(app, service);
+  await registerArtSearchRoutes(app, service, { upstream: metClient.name, config: config.met });
   return app;
 }

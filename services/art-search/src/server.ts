@@ -8,7 +8,7 @@ await runServiceMain({
   loadConfig: loadArtSearchConfig,
   buildApp,
   banner: (url, config) => [
-    `art-search (ENV=${config.env}) listening on ${url}, Met API at ${config.metApiUrl}`,
+    `art-search (ENV=${config.env}) listening on ${url}, Met API at ${config.met.url}`,
     `API docs: ${url}/docs`,
     `Try it:   ${url}/api/search?title=The%20Death%20of%20Socrates`,
   ],

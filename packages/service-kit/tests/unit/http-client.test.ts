@@ -30,14 +30,13 @@ afterEach(async () => {
 
 const baseOptions: UpstreamClientOptions = {
   name: 'Met',
-  baseUrl: `${ORIGIN}${BASE_PATH}`,
+  url: `${ORIGIN}${BASE_PATH}`,
   connectTimeoutMs: 500,
   timeoutMs: 2_000,
   retries: 1,
   retryBaseDelayMs: 1,
   maxConnections: 2,
-  maxRequestsPerSecond: 0,
-  refusalCooldownMs: 60_000,
+  refusalCooldown: { cooldownMs: 60_000 },
   userAgent: 'service-kit-tests',
   random: () => 0.5,
 };
@@ -103,7 +102,7 @@ async function startServer(
 
 /** A client with its own connection pool, as services build it, closed after the test. */
 function pooledClient(origin: string, overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient {
-  const client = new UpstreamClient({ ...baseOptions, baseUrl: origin, ...overrides });
+  const client = new UpstreamClient({ ...baseOptions, url: origin, ...overrides });
   cleanups.push(() => client.close());
   return client;
 }
@@ -130,7 +129,7 @@ describe('UpstreamClient.url', () => {
     [`${ORIGIN}${BASE_PATH}/`, 'objects/1'],
   ])('builds the same URL from base %s and path %s', (baseUrl, path) => {
     // Given
-    const { client } = mockedClient({ baseUrl });
+    const { client } = mockedClient({ url: baseUrl });
 
     // When
     const url = client.url(path);
@@ -141,7 +140,7 @@ describe('UpstreamClient.url', () => {
 
   it('keeps repeated query keys and encodes reserved characters', () => {
     // Given
-    const { client } = mockedClient({ baseUrl: ORIGIN });
+    const { client } = mockedClient({ url: ORIGIN });
 
     // When
     const url = client.url('search', [
@@ -409,15 +408,16 @@ describe('UpstreamClient.getJson retries', () => {
   });
 
   it.each([
-    ['ECONNREFUSED', () => socketError('ECONNREFUSED'), 'Met refused the connection.'],
+    ['ECONNREFUSED', () => socketError('ECONNREFUSED'), 'refused', 'Met refused the connection.'],
     [
       'ECONNREFUSED two causes down',
       () => wrapped(wrapped(socketError('ECONNREFUSED'))),
+      'refused',
       'Met refused the connection.',
     ],
-    ['ENOTFOUND', () => socketError('ENOTFOUND'), 'Met could not be resolved.'],
-    ['EAI_AGAIN', () => socketError('EAI_AGAIN'), 'Met could not be resolved.'],
-  ])('does not retry %s', async (_case, failure, message) => {
+    ['ENOTFOUND', () => socketError('ENOTFOUND'), 'connection', 'Met could not be resolved.'],
+    ['EAI_AGAIN', () => socketError('EAI_AGAIN'), 'connection', 'Met could not be resolved.'],
+  ])('does not retry %s', async (_case, failure, kind, message) => {
     // Given
     const { client, met, agent } = mockedClient();
     met
@@ -430,7 +430,7 @@ describe('UpstreamClient.getJson retries', () => {
 
     // Then
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error).toMatchObject({ kind: 'connection', message });
+    expect(error).toMatchObject({ kind, message, statusCode: 502 });
     expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
@@ -447,6 +447,218 @@ describe('UpstreamClient.getJson retries', () => {
 
     // Then
     expect(agent.pendingInterceptors()).toHaveLength(1);
+  });
+});
+
+describe('UpstreamClient.postJson', () => {
+  const scoreSchema = z.object({ predictions: z.array(z.number()) });
+  const scoring = { dataframe_split: { columns: ['rooms', 'area'], data: [[3, 71.5]] } };
+
+  /** Records the body and headers of every POST to `path`, answering each with the next of `answers`. */
+  function recordPosts(
+    met: ReturnType<MockAgent['get']>,
+    path: string,
+    ...answers: [number, unknown][]
+  ): { bodies: string[]; headers: Record<string, string>[] } {
+    const sent: { bodies: string[]; headers: Record<string, string>[] } = { bodies: [], headers: [] };
+    for (const [statusCode, data] of answers) {
+      met.intercept({ path, method: 'POST' }).reply((request) => {
+        sent.bodies.push(String(request.body));
+        sent.headers.push(request.headers as Record<string, string>);
+        return { statusCode, data: data as object, responseOptions: JSON_HEADERS };
+      });
+    }
+    return sent;
+  }
+
+  it('sends an object serialised once as JSON, with a JSON content type, and validates the answer', async () => {
+    // Given
+    const { client, met } = mockedClient();
+    const sent = recordPosts(met, `${BASE_PATH}/invocations`, [200, { predictions: [412_000.5] }]);
+
+    // When
+    const response = await client.postJson('invocations', {
+      endpoint: 'invocations',
+      body: scoring,
+      schema: scoreSchema,
+    });
+
+    // Then
+    expect(response).toEqual({ ok: true, status: 200, data: { predictions: [412_000.5] } });
+    expect(sent.bodies).toEqual([JSON.stringify(scoring)]);
+    expect(sent.headers[0]).toMatchObject({
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'user-agent': 'service-kit-tests',
+    });
+  });
+
+  it.each([
+    ['a string, as it is', '{ "inputs" : [ [1, 2.50] ] }', '{ "inputs" : [ [1, 2.50] ] }'],
+    ['an array, serialised', [{ rooms: 3 }, { rooms: 4 }], '[{"rooms":3},{"rooms":4}]'],
+    ['text beyond ASCII, as UTF-8', { city: 'Zürich – €' }, '{"city":"Zürich – €"}'],
+  ])('sends %s byte for byte', async (_case, body, expected) => {
+    // Given
+    const { client, met } = mockedClient();
+    const sent = recordPosts(met, `${BASE_PATH}/invocations`, [200, { predictions: [] }]);
+
+    // When
+    await client.postJson('/invocations', { endpoint: 'invocations', body, schema: scoreSchema });
+
+    // Then
+    expect(sent.bodies).toEqual([expected]);
+  });
+
+  it.each([
+    ['a 5xx', (interceptor: ReturnType<ReturnType<MockAgent['get']>['intercept']>) => interceptor.reply(503, 'busy')],
+    [
+      'a dropped connection',
+      (interceptor: ReturnType<ReturnType<MockAgent['get']>['intercept']>) =>
+        interceptor.replyWithError(socketError('ECONNRESET')),
+    ],
+  ])('does not retry a POST after %s unless it is idempotent', async (_case, fail) => {
+    // Given
+    const { client, met, agent } = mockedClient({ retries: 3 });
+    fail(met.intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' }));
+    met.intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' }).reply(200, { predictions: [1] }, JSON_HEADERS);
+
+    // When
+    const error = await rejectionOf(
+      client.postJson('invocations', { endpoint: 'invocations', body: scoring, schema: scoreSchema }),
+    );
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(agent.pendingInterceptors()).toHaveLength(1);
+  });
+
+  it('retries an idempotent POST after a 5xx and a dropped connection, sending the same bytes each time', async () => {
+    // Given
+    const { client, met } = mockedClient({ retries: 2 });
+    const sent = recordPosts(met, `${BASE_PATH}/invocations`, [503, 'busy']);
+    met.intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' }).replyWithError(socketError('ECONNRESET'));
+    const retried = recordPosts(met, `${BASE_PATH}/invocations`, [200, { predictions: [1] }]);
+
+    // When
+    const response = await client.postJson('invocations', {
+      endpoint: 'invocations',
+      body: scoring,
+      schema: scoreSchema,
+      idempotent: true,
+    });
+
+    // Then
+    expect(response).toEqual({ ok: true, status: 200, data: { predictions: [1] } });
+    expect([...sent.bodies, ...retried.bodies]).toEqual([JSON.stringify(scoring), JSON.stringify(scoring)]);
+  });
+
+  it('gives up on an idempotent POST after 1 + retries attempts, with the last status', async () => {
+    // Given
+    const { client, met, agent } = mockedClient({ retries: 1 });
+    met
+      .intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' })
+      .reply(500, 'oops')
+      .times(3);
+
+    // When
+    const error = await rejectionOf(
+      client.postJson('invocations', { endpoint: 'invocations', body: scoring, schema: scoreSchema, idempotent: true }),
+    );
+
+    // Then
+    expect(error).toMatchObject({ kind: 'status', upstreamStatus: 500, message: 'Met answered HTTP 500.' });
+    expect(agent.pendingInterceptors()).toHaveLength(1);
+  });
+
+  it('does not retry an idempotent POST answered 4xx', async () => {
+    // Given
+    const { client, met, agent } = mockedClient();
+    met
+      .intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' })
+      .reply(400, { error_code: 'BAD_REQUEST' }, JSON_HEADERS)
+      .times(2);
+
+    // When
+    const error = await rejectionOf(
+      client.postJson('invocations', { endpoint: 'invocations', body: scoring, schema: scoreSchema, idempotent: true }),
+    );
+
+    // Then
+    expect(error).toMatchObject({ kind: 'status', upstreamStatus: 400 });
+    expect(agent.pendingInterceptors()).toHaveLength(1);
+  });
+
+  it("returns a pass-through 4xx with its JSON body, e.g. MLflow's error", async () => {
+    // Given
+    const { client, met } = mockedClient();
+    const mlflowError = { error_code: 'BAD_REQUEST', message: 'Expected "dataframe_split", got "rows".' };
+    met.intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' }).reply(400, mlflowError, JSON_HEADERS);
+
+    // When
+    const response = await client.postJson('invocations', {
+      endpoint: 'invocations',
+      body: { rows: [] },
+      schema: scoreSchema,
+      passThroughStatuses: [400],
+    });
+
+    // Then
+    expect(response).toEqual({ ok: false, status: 400, body: mlflowError });
+  });
+
+  it('throws UpstreamTimeoutError when the answer is late, and records the endpoint and outcome', async () => {
+    // Given
+    const { client, met, metrics } = mockedClient({ timeoutMs: 50 });
+    met
+      .intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' })
+      .reply(200, { predictions: [1] }, JSON_HEADERS)
+      .delay(5_000);
+    met.intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' }).reply(200, { predictions: [1] }, JSON_HEADERS);
+
+    // When
+    const error = await rejectionOf(
+      client.postJson('invocations', { endpoint: 'invocations', body: scoring, schema: scoreSchema }),
+    );
+    await client.postJson('invocations', { endpoint: 'invocations', body: scoring, schema: scoreSchema });
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect(error).toMatchObject({ timeoutMs: 50, message: 'Met did not answer within 50 ms.' });
+    expect(await recordedOutcomes(metrics)).toEqual([
+      ['invocations', 'timeout', 1],
+      ['invocations', 'ok', 1],
+    ]);
+  });
+
+  it('posts over a real socket with the content length of the UTF-8 bytes', async () => {
+    // Given
+    const received: { method?: string; headers: IncomingMessage['headers']; body: string }[] = [];
+    const { origin } = await startServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({ method: request.method, headers: request.headers, body: Buffer.concat(chunks).toString() });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"predictions":[1.5]}');
+      });
+    });
+    const client = pooledClient(`${origin}/model`);
+    const body = '{"inputs":[["Zürich",3]]}';
+
+    // When
+    const response = await client.postJson('invocations', { endpoint: 'invocations', body, schema: scoreSchema });
+
+    // Then
+    expect(response).toEqual({ ok: true, status: 200, data: { predictions: [1.5] } });
+    expect(received).toEqual([
+      {
+        method: 'POST',
+        body,
+        headers: expect.objectContaining({
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        }),
+      },
+    ]);
   });
 });
 
@@ -491,7 +703,7 @@ describe('UpstreamClient.getJson timeouts', () => {
 describe('UpstreamClient.getJson bot protection', () => {
   it('turns a 403 HTML page into bot_protection and then fails fast with backing_off during the cooldown', async () => {
     // Given
-    const { client, met, agent } = mockedClient({ refusalCooldownMs: 60_000 });
+    const { client, met, agent } = mockedClient({ refusalCooldown: { cooldownMs: 60_000 } });
     met
       .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
       .reply(403, '<html>Access Denied</html>', HTML_HEADERS)
@@ -514,7 +726,7 @@ describe('UpstreamClient.getJson bot protection', () => {
   it('calls the upstream again once the cooldown has passed', async () => {
     // Given
     vi.useFakeTimers({ toFake: ['Date'] });
-    const { client, met } = mockedClient({ refusalCooldownMs: 30_000 });
+    const { client, met } = mockedClient({ refusalCooldown: { cooldownMs: 30_000 } });
     met.intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' }).reply(403, '<html/>', HTML_HEADERS);
     met.intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' }).reply(200, socrates, JSON_HEADERS);
     await rejectionOf(client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }));
@@ -531,6 +743,43 @@ describe('UpstreamClient.getJson bot protection', () => {
     expect(stillBackingOff).toMatchObject({ kind: 'backing_off' });
     expect((stillBackingOff as Error).message).toContain('for 1 s');
     expect(response.ok).toBe(true);
+  });
+
+  it('treats a 403 HTML page as an ordinary status error when the client has no refusal cooldown', async () => {
+    // Given
+    const { client, met } = mockedClient({ refusalCooldown: undefined });
+    met
+      .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
+      .reply(403, '<html>Access Denied</html>', HTML_HEADERS);
+    met.intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' }).reply(200, socrates, JSON_HEADERS);
+
+    // When
+    const error = await rejectionOf(client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }));
+    const next = await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema });
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ kind: 'status', upstreamStatus: 403, message: 'Met answered HTTP 403.' });
+    expect(next.ok).toBe(true);
+  });
+
+  it('applies the refusal cooldown to POSTs too', async () => {
+    // Given
+    const { client, met, agent } = mockedClient();
+    met
+      .intercept({ path: `${BASE_PATH}/invocations`, method: 'POST' })
+      .reply(403, '<html>Access Denied</html>', HTML_HEADERS)
+      .times(2);
+    const post = () => client.postJson('invocations', { endpoint: 'invocations', body: {}, schema: z.unknown() });
+
+    // When
+    const refused = await rejectionOf(post());
+    const backingOff = await rejectionOf(post());
+
+    // Then
+    expect(refused).toMatchObject({ kind: 'bot_protection' });
+    expect(backingOff).toMatchObject({ kind: 'backing_off' });
+    expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
   it('treats a 403 with a JSON body as an ordinary status error, without a cooldown', async () => {
@@ -654,18 +903,22 @@ describe('UpstreamClient on a real loopback socket', () => {
     expect(requests).toBe(2);
   });
 
-  it('reports a refused connection without retrying', async () => {
+  it('reports a refused connection as its own kind, without retrying', async () => {
     // Given a port that was just free
     const { origin, server } = await startServer(() => {});
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const client = pooledClient(origin);
+    const metrics = createServiceMetrics('client-test');
+    const client = pooledClient(origin, { metrics, retries: 3, retryBaseDelayMs: 10_000 });
+    const started = performance.now();
 
     // When
     const error = await rejectionOf(client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }));
 
-    // Then
+    // Then: a retry would have waited at least 5 s first
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error).toMatchObject({ kind: 'connection', message: 'Met refused the connection.' });
+    expect(error).toMatchObject({ kind: 'refused', statusCode: 502, message: 'Met refused the connection.' });
+    expect(await recordedOutcomes(metrics)).toEqual([['object', 'refused', 1]]);
   });
 
   it('times out a body that stalls after the headers', async () => {
@@ -689,7 +942,7 @@ describe('UpstreamClient on a real loopback socket', () => {
     const { origin } = await startServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(socrates));
     });
-    const client = new UpstreamClient({ ...baseOptions, baseUrl: origin });
+    const client = new UpstreamClient({ ...baseOptions, url: origin });
     await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema });
 
     // When

@@ -1,4 +1,4 @@
-import { baseServiceConfigSchema, type LoadedConfig, loadConfig } from '@mlms/service-kit';
+import { baseServiceConfigSchema, type LoadedConfig, loadConfig, upstreamConfigSchema } from '@mlms/service-kit';
 import { z } from 'zod';
 
 const milliseconds = (description: string) => z.number().int().min(0).describe(`${description} (milliseconds).`);
@@ -6,14 +6,12 @@ const milliseconds = (description: string) => z.number().int().min(0).describe(`
 /** Every setting of art-search; the TypeScript type is derived from this schema, never written twice. */
 export const artSearchConfigSchema = z.strictObject({
   ...baseServiceConfigSchema.shape,
-  metApiUrl: z.url({ protocol: /^https?$/ }).describe('Origin of The Met Collection API (or of the emulator).'),
-  metConnectTimeoutMs: milliseconds('Connect timeout for the Met API'),
-  metTimeoutMs: milliseconds('Total timeout of one Met API call'),
-  metRetries: z.number().int().min(0).max(3).describe('Retries of a Met GET after a 5xx or a dropped connection.'),
-  metRetryBaseDelayMs: milliseconds('First retry back-off, doubled per retry, ±50 % jitter'),
-  metMaxConnections: z.number().int().min(1).max(256).describe('Keep-alive connections to the Met API.'),
-  metMaxRequestsPerSecond: z.number().min(0).describe('Client-side request budget for the Met API (0 = unlimited).'),
-  metRefusalCooldownMs: milliseconds('Pause after the Met answers with its bot-protection page'),
+  met: upstreamConfigSchema
+    .extend({
+      maxRequestsPerSecond: z.number().min(0).describe('Client-side request budget for the Met API (0 = unlimited).'),
+      refusalCooldownMs: milliseconds('Pause after the Met answers with its bot-protection page'),
+    })
+    .describe('The Met Collection API (or its emulator): its origin, timeouts, retries, pool and request budget.'),
   userAgent: z.string().min(1).describe('User-Agent sent to the Met: say who you are.'),
   cacheEnabled: z.boolean().describe('Cache Met responses in memory.'),
   cacheMaxEntries: z.number().int().min(1).describe('Most Met responses kept in the cache.'),

@@ -1,4 +1,10 @@
-import { errorResponse, type ServiceApp, validationErrorResponse } from '@mlms/service-kit';
+import {
+  errorResponse,
+  type ServiceApp,
+  type UpstreamConfig,
+  upstreamErrorResponses,
+  validationErrorResponse,
+} from '@mlms/service-kit';
 import type { ArtworkSearchResult, Department } from '../dto/artwork.js';
 import type { SearchService } from '../service/search-service.js';
 import {
@@ -12,18 +18,24 @@ import {
   searchQuerySchema,
 } from '../views/api.js';
 
-const upstreamErrors = {
-  502: errorResponse(
-    'The Met API failed: an error status, a bot-protection page, a broken answer or a dropped connection.',
-    'Met Collection API answered HTTP 503.',
-  ),
-  504: errorResponse('The Met API did not answer in time.', 'Met Collection API did not answer within 5000 ms.'),
-};
+/** The Met client the routes' answers come from: its name and configuration, for the 502 and 504 docs. */
+export interface MetUpstream {
+  upstream: string;
+  config: Pick<UpstreamConfig, 'timeoutMs'>;
+}
 
 const titleMissing = { loc: ['query', 'title'], msg: 'Field required', type: 'missing' };
 
 /** The interface layer: request views in, service calls, DTOs out as response views; errors are thrown. */
-export async function registerArtSearchRoutes(app: ServiceApp, service: SearchService): Promise<void> {
+export async function registerArtSearchRoutes(
+  app: ServiceApp,
+  service: SearchService,
+  met: MetUpstream,
+): Promise<void> {
+  const upstreamErrors = upstreamErrorResponses(met.upstream, met.config, {
+    502: 'The Met API failed: an error status, a bot-protection page, a broken answer, a lost or refused connection.',
+    504: 'The Met API did not answer in time.',
+  });
   app.get(
     '/api/search',
     {

@@ -6,7 +6,7 @@ const SOCRATES_IMAGE = 'https://images.metmuseum.org/CRDImages/ep/original/DP102
 describe('art-search against the Met emulator over loopback', () => {
   let stack: RunningStack;
   beforeAll(async () => {
-    stack = await startStack({ metTimeoutMs: 400, metRetryBaseDelayMs: 1 });
+    stack = await startStack({ met: { timeoutMs: 400, retryBaseDelayMs: 1 } });
   });
   afterEach(() => {
     stack.emulator.faults.clear();

@@ -1,7 +1,11 @@
 import type { ArtSearchConfig } from '../../src/config/settings.js';
 
+/** Settings a test changes; `met` keys are merged into the test's Met block, one at a time. */
+export type TestConfigOverrides = Partial<Omit<ArtSearchConfig, 'met'>> & { met?: Partial<ArtSearchConfig['met']> };
+
 /** A complete configuration for tests: quiet logs, short timeouts, no waiting between retries. */
-export function testConfig(overrides: Partial<ArtSearchConfig> = {}): ArtSearchConfig {
+export function testConfig(overrides: TestConfigOverrides = {}): ArtSearchConfig {
+  const { met, ...rest } = overrides;
   return {
     env: 'test',
     host: '127.0.0.1',
@@ -9,14 +13,17 @@ export function testConfig(overrides: Partial<ArtSearchConfig> = {}): ArtSearchC
     logLevel: 'silent',
     logPretty: false,
     shutdownGraceMs: 1000,
-    metApiUrl: 'http://met.test',
-    metConnectTimeoutMs: 500,
-    metTimeoutMs: 1000,
-    metRetries: 1,
-    metRetryBaseDelayMs: 1,
-    metMaxConnections: 8,
-    metMaxRequestsPerSecond: 0,
-    metRefusalCooldownMs: 0,
+    met: {
+      url: 'http://met.test',
+      connectTimeoutMs: 500,
+      timeoutMs: 1000,
+      retries: 1,
+      retryBaseDelayMs: 1,
+      maxConnections: 8,
+      maxRequestsPerSecond: 0,
+      refusalCooldownMs: 0,
+      ...met,
+    },
     userAgent: 'art-search-tests',
     cacheEnabled: false,
     cacheMaxEntries: 100,
@@ -25,6 +32,6 @@ export function testConfig(overrides: Partial<ArtSearchConfig> = {}): ArtSearchC
     searchMaxCandidates: 5,
     searchConcurrency: 3,
     readinessCacheMs: 0,
-    ...overrides,
+    ...rest,
   };
 }

@@ -14,14 +14,13 @@ export function providerWithMockMet(
   agent.disableNetConnect();
   const upstream = new UpstreamClient({
     name: 'Met Collection API',
-    baseUrl: MET_ORIGIN,
+    url: MET_ORIGIN,
     connectTimeoutMs: 200,
     timeoutMs: client.timeoutMs ?? 1000,
     retries: client.retries ?? 1,
     retryBaseDelayMs: 1,
     maxConnections: 4,
-    maxRequestsPerSecond: 0,
-    refusalCooldownMs: 0,
+    refusalCooldown: { cooldownMs: 0 },
     userAgent: 'art-search-tests',
     dispatcher: agent,
   });

@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createMetEmulator, type MetEmulator } from '@mlms/met-emulator';
 import type { ServiceApp } from '@mlms/service-kit';
 import { buildApp } from '../../src/app.js';
-import type { ArtSearchConfig } from '../../src/config/settings.js';
-import { testConfig } from './config.js';
+import { type TestConfigOverrides, testConfig } from './config.js';
 
 export interface RunningStack {
   emulator: MetEmulator;
@@ -15,10 +14,10 @@ export interface RunningStack {
 }
 
 /** The Met emulator and art-search, each on its own ephemeral loopback port, talking over real sockets. */
-export async function startStack(overrides: Partial<ArtSearchConfig> = {}): Promise<RunningStack> {
+export async function startStack(overrides: TestConfigOverrides = {}): Promise<RunningStack> {
   const emulator = await createMetEmulator();
-  const metApiUrl = await emulator.listen({ host: '127.0.0.1', port: 0 });
-  const app = await buildApp(testConfig({ metApiUrl, ...overrides }));
+  const metUrl = await emulator.listen({ host: '127.0.0.1', port: 0 });
+  const app = await buildApp(testConfig({ ...overrides, met: { url: metUrl, ...overrides.met } }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -343,6 +343,25 @@ describe('API documentation', () => {
       detail: [{ loc: ['query', 'title'], msg: 'Field required', type: 'missing' }],
     });
     expect(example('/api/v1/artworks/{objectId}', '422').detail[0].loc).toEqual(['path', 'objectId']);
+    expect(example('/api/search', '502')).toEqual({ detail: 'Met Collection API answered HTTP 503.' });
+  });
+
+  it('quotes the configured Met timeout in the 504 example of every route', async () => {
+    // Given
+    const stub = stubService({});
+    app = await buildApp(testConfig({ met: { timeoutMs: 2500 } }), { searchService: stub.service });
+
+    // When
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+
+    // Then
+    const examples = [
+      '/api/search',
+      '/api/v1/artworks/search',
+      '/api/v1/artworks/{objectId}',
+      '/api/v1/departments',
+    ].map((path) => document.paths[path].get.responses['504'].content['application/json'].schema.example);
+    expect(examples).toEqual(Array(4).fill({ detail: 'Met Collection API did not answer within 2500 ms.' }));
   });
 
   it('serves Swagger UI at /docs', async () => {
