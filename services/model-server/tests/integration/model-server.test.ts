@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawRow } from '@mlms/housing-price-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTo, type TrainedModel, trainSmallModel } from '../../../../test-support/trained-model.js';
 import { type RunningServer, startServer } from '../support/server.js';
-import { closeTo, type TrainedModel, trainSmallModel } from '../support/trained-model.js';
 
 let model: TrainedModel;
 let server: RunningServer;

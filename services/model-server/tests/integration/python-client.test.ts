@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RawRow } from '@mlms/housing-price-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTo, type TrainedModel, trainSmallModel } from '../../../../test-support/trained-model.js';
 import { type RunningServer, startServer } from '../support/server.js';
-import { closeTo, type TrainedModel, trainSmallModel } from '../support/trained-model.js';
 
 /** Debian's Python (not a pyenv shim), where scripts/system-deps.sh installs python3-pandas and python3-requests. */
 const SYSTEM_PYTHON = '/usr/bin/python3';

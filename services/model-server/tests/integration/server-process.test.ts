@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedProcess, startCapturedTypeScript, waitForOutput } from '../../../../scripts/lib/processes.js';
-import { type TrainedModel, trainSmallModel } from '../support/trained-model.js';
+import { type TrainedModel, trainSmallModel } from '../../../../test-support/trained-model.js';
 
 const serverEntry = 'services/model-server/src/server.ts';
 

@@ -932,10 +932,10 @@ export const MOST_IMPORTANT_FIELDS = [
 
 /**
  * A complete house for the docs: the first row of ames.csv (a validation row), a one-story 1960 house in North
- * Ames sold in May 2010 for 215,000 USD, in API fields. `id` is its parcel id (PID) in De Cock's original data.
+ * Ames sold in May 2010 for 215,000 USD, in API fields.
  */
 export const EXAMPLE_HOUSE = {
-  id: 'ames-0526301100',
+  id: 'ames-row-0',
   dwellingClass: 'One_Story_1946_and_Newer_All_Styles',
   zoning: 'Residential_Low_Density',
   lotFrontage: 141,

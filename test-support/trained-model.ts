@@ -27,10 +27,13 @@ export interface TrainedModel {
   remove(): Promise<void>;
 }
 
-/** Trains a small forest (5 trees) on the real Ames data and exports it as the training CLI does. */
-export async function trainSmallModel(): Promise<TrainedModel> {
-  const runsDir = await mkdtemp(join(tmpdir(), 'model-server-'));
-  const dataset = await loadDataset(DEFAULT_DATA_PATH);
+/**
+ * Trains a small forest (5 trees) on the real Ames data and exports it as the training CLI does: the model that
+ * the model server and the orchestrator are tested with, over real sockets.
+ */
+export async function trainSmallModel(options: { dataPath?: string } = {}): Promise<TrainedModel> {
+  const runsDir = await mkdtemp(join(tmpdir(), 'trained-model-'));
+  const dataset = await loadDataset(options.dataPath ?? DEFAULT_DATA_PATH);
   const params = { nTrees: 5, seed: 11, threads: 1 };
   const result = await trainPipeline(dataset, params);
   const runDir = await writeRun({ result, dataset, params, runsDir });
