@@ -1,6 +1,6 @@
 /**
- * Runs the whole system locally on its offline defaults: the Met emulator, art-search and the model server in
- * ENV=local, after making sure the default housing price model exists (trained on first use, a few seconds).
+ * Runs the whole system locally on its offline defaults: the Met emulator, art-search, the model server and the
+ * price orchestrator in ENV=local, after making sure the default housing price model exists (trained on first use, a few seconds).
  * `npm start` runs it from the TypeScript sources; `npm run dev` (`--watch`) restarts a service when its code
  * changes. Ctrl-C stops everything cleanly.
  */
@@ -21,6 +21,7 @@ const watch = process.argv.includes('--watch');
 const emulatorPort = Number(process.env.MET_EMULATOR_PORT ?? 8090);
 const artSearchPort = Number(process.env.ART_SEARCH_PORT ?? 8000);
 const modelServerPort = Number(process.env.MODEL_SERVER_PORT ?? 8080);
+const orchestratorPort = Number(process.env.PRICE_ORCHESTRATOR_PORT ?? 8001);
 
 const services: ServiceSpec[] = [
   {
@@ -45,6 +46,13 @@ const services: ServiceSpec[] = [
     env: { ENV: 'local', PORT: String(modelServerPort) },
     readyPath: '/health/ready',
   },
+  {
+    name: 'price-orchestrator',
+    entry: 'services/price-orchestrator/src/server.ts',
+    port: orchestratorPort,
+    env: { ENV: 'local', PORT: String(orchestratorPort), MODEL_SERVER_URL: `http://127.0.0.1:${modelServerPort}` },
+    readyPath: '/health/ready',
+  },
 ];
 
 const children = new Map<string, ChildProcess>();
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
     if (!(await isPortFree(service.port))) {
       fail(
         `port ${service.port} for ${service.name} is in use (is another \`npm start\` running?). ` +
-          'Choose other ports with MET_EMULATOR_PORT / ART_SEARCH_PORT / MODEL_SERVER_PORT.',
+          'Choose other ports with MET_EMULATOR_PORT / ART_SEARCH_PORT / MODEL_SERVER_PORT / PRICE_ORCHESTRATOR_PORT.',
       );
     }
   }
@@ -86,7 +94,8 @@ async function main(): Promise<void> {
       `  Sample search:     ${url}/api/search?title=The%20Death%20of%20Socrates`,
       `  Model server docs: ${modelUrl}/docs   (model: ${shownModelDir})`,
       `  Sample prediction: curl -X POST ${modelUrl}/invocations -H 'Content-Type: application/json' -d @${shownModelDir}/serving_input_example.json`,
-      `  Metrics:           ${url}/metrics, ${modelUrl}/metrics`,
+      `  Price API docs:    http://localhost:${orchestratorPort}/docs`,
+      `  Metrics:           ${url}/metrics, ${modelUrl}/metrics, http://localhost:${orchestratorPort}/metrics`,
       `  ${watch ? 'Watching for changes. ' : ''}Press Ctrl-C to stop.`,
       '',
     ].join('\n'),
