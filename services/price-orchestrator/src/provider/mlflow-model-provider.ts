@@ -47,11 +47,19 @@ export class MlflowModelProvider {
     );
     if (!response.ok) throw this.rejected(response.status, response.body);
     const predictions = response.data.predictions.map(toNumber);
-    if (predictions.length !== frame.rows.length || predictions.some((value) => value === undefined)) {
+    if (predictions.length !== frame.rows.length) {
       throw new UpstreamError(
         this.client.name,
         'unexpected_shape',
         `${this.client.name} answered ${predictions.length} predictions for ${frame.rows.length} rows.`,
+      );
+    }
+    const unreadable = predictions.indexOf(undefined);
+    if (unreadable !== -1) {
+      throw new UpstreamError(
+        this.client.name,
+        'unexpected_shape',
+        `${this.client.name} answered a prediction record without exactly one number (row ${unreadable}).`,
       );
     }
     return predictions as number[];
