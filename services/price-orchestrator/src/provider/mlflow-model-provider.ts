@@ -5,6 +5,7 @@ import {
   mlflowErrorSchema,
   predictionsResponseSchema,
   type V2ModelMetadata,
+  v2ErrorSchema,
   v2ModelMetadataSchema,
 } from '../views/model-server.js';
 
@@ -12,6 +13,17 @@ import {
 export interface ModelFrame {
   columns: readonly string[];
   rows: readonly (readonly (number | string | null)[])[];
+}
+
+/** The model server speaks V2 but serves no model of the configured name (a configuration mistake). */
+export class ModelNotServedError extends Error {
+  constructor(
+    readonly modelName: string,
+    readonly serverMessage: string,
+  ) {
+    super(`the model server serves no model named '${modelName}' (it said: ${serverMessage})`);
+    this.name = 'ModelNotServedError';
+  }
 }
 
 /** Statuses of the model server whose body says what was wrong with our request (MLflow's error body). */
@@ -72,13 +84,19 @@ export class MlflowModelProvider {
       this.client.getJson('/ping', { endpoint: 'ping', schema: z.unknown(), passThroughStatuses: [200] }),
     ).then((response) => {
       if (response.status !== 200)
-        throw new UpstreamError(this.client.name, 'status', `ping answered ${response.status}`);
+        throw new UpstreamError(
+          this.client.name,
+          'status',
+          `${this.client.name} answered its ping with HTTP ${response.status}.`,
+        );
     });
   }
 
   /**
    * The model's V2 metadata (inputs with their datatypes, versions), or `null` when the server does not speak the
-   * Open Inference Protocol (a plain `mlflow models serve`).
+   * Open Inference Protocol (a plain `mlflow models serve` answers 404 without a V2 error body).
+   *
+   * @throws ModelNotServedError when the server speaks V2 but serves no model of that name.
    */
   async metadata(): Promise<V2ModelMetadata | null> {
     const response = await this.call(() =>
@@ -88,7 +106,10 @@ export class MlflowModelProvider {
         passThroughStatuses: [404],
       }),
     );
-    return response.ok ? response.data : null;
+    if (response.ok) return response.data;
+    const v2Error = v2ErrorSchema.safeParse(response.body);
+    if (v2Error.success) throw new ModelNotServedError(this.modelName, v2Error.data.error);
+    return null;
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

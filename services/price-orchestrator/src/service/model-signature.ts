@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@mlms/service-kit';
-import type { MlflowModelProvider } from '../provider/mlflow-model-provider.js';
+import { type MlflowModelProvider, ModelNotServedError } from '../provider/mlflow-model-provider.js';
 import type { V2ModelMetadata } from '../views/model-server.js';
 
 /** A model column this service sends, and the kind of value it holds. */
@@ -91,6 +91,7 @@ export class ModelSignatureGate {
       try {
         metadata = await this.provider.metadata();
       } catch (error) {
+        if (error instanceof ModelNotServedError) throw new ConfigError(`${error.message}; check modelName`);
         this.waitingFor = `waiting for the model server: ${(error as Error).message}`;
         log.warn(`${this.waitingFor} (next attempt in ${delay} ms)`);
         await sleep(delay, undefined, { signal });

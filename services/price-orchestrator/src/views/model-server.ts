@@ -31,3 +31,6 @@ export const v2ModelMetadataSchema = z.object({
   outputs: z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number()) })).optional(),
 });
 export type V2ModelMetadata = z.infer<typeof v2ModelMetadataSchema>;
+
+/** A V2 error body (`{"error": "..."}`), e.g. a 404 for a model name the server does not serve. */
+export const v2ErrorSchema = z.object({ error: z.string() });

@@ -2,7 +2,11 @@ import { UnavailableError, UpstreamClient, UpstreamError, UpstreamTimeoutError }
 import { afterEach, describe, expect, it } from 'vitest';
 import { MODEL_SERVER } from '../../../src/http/routes.js';
 import { toModelFrame } from '../../../src/provider/house-frame.js';
-import { MlflowModelProvider, type ModelFrame } from '../../../src/provider/mlflow-model-provider.js';
+import {
+  MlflowModelProvider,
+  type ModelFrame,
+  ModelNotServedError,
+} from '../../../src/provider/mlflow-model-provider.js';
 import { MODEL_COLUMNS } from '../../../src/views/house-fields.js';
 import { testConfig } from '../../support/config.js';
 import {
@@ -361,7 +365,7 @@ describe('MlflowModelProvider.ping', () => {
 
     // Then
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error).toMatchObject({ kind: 'status', message: 'ping answered 202' });
+    expect(error).toMatchObject({ kind: 'status', message: 'Model server answered its ping with HTTP 202.' });
   });
 
   it('fails on a 204 without a body, which is no JSON', async () => {
@@ -403,6 +407,23 @@ describe('MlflowModelProvider.metadata', () => {
 
     // Then
     expect(result).toEqual({ name: 'house prices/v2', inputs: [] });
+  });
+
+  it('refuses a model name the V2 server does not serve (404 with a V2 error body)', async () => {
+    // Given
+    const { provider, server } = harness();
+    server
+      .intercept({ path: '/v2/models/housing-price', method: 'GET' })
+      .reply(404, { error: "Model 'housing-price' is not served here." }, json);
+
+    // When
+    const error = await rejectionOf(provider.metadata());
+
+    // Then
+    expect(error).toBeInstanceOf(ModelNotServedError);
+    expect((error as Error).message).toBe(
+      "the model server serves no model named 'housing-price' (it said: Model 'housing-price' is not served here.)",
+    );
   });
 
   it('returns null when the model server has no V2 metadata (404)', async () => {

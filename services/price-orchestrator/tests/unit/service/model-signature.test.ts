@@ -1,6 +1,6 @@
 import { ConfigError, UnavailableError } from '@mlms/service-kit';
 import { describe, expect, it, vi } from 'vitest';
-import type { MlflowModelProvider } from '../../../src/provider/mlflow-model-provider.js';
+import { type MlflowModelProvider, ModelNotServedError } from '../../../src/provider/mlflow-model-provider.js';
 import {
   compareSignature,
   type ExpectedColumn,
@@ -167,6 +167,23 @@ describe('ModelSignatureGate.waitAndCheck', () => {
     expect(logged.info).toEqual(["model 'housing-price' version 4 matches this service's fields"]);
     expect(logged.warn).toEqual([]);
     await expect(gate.readiness()).resolves.toBeUndefined();
+  });
+
+  it('stops with a ConfigError when the V2 server serves no model of the configured name', async () => {
+    // Given
+    const { gate, calls } = gateWith(async () => {
+      throw new ModelNotServedError('housing-price', "Model 'housing-price' is not served here.");
+    });
+
+    // When
+    const error = await gate.waitAndCheck().catch((caught: unknown) => caught);
+
+    // Then
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      /^the model server serves no model named 'housing-price' .*; check modelName$/,
+    );
+    expect(calls.count).toBe(1);
   });
 
   it('passes a matching model without versions, leaving the version unknown', async () => {
