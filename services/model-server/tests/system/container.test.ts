@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, loadModelServerConfig } from '@mlms/model-server';
@@ -7,8 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
 import { inventoryOf } from '../../../../scripts/container/system-test/image-inventory.js';
 import {
+  buildModelServerImage,
+  defaultModelDir,
+  ensureDefaultModelDir,
+  modelServerImage,
+} from '../../../../scripts/container/system-test/model-server-image.js';
+import {
   artifactsDir,
-  buildImage,
   ensureStandinBase,
   freeLoopbackPort,
   imageSize,
@@ -16,17 +21,13 @@ import {
   podmanAvailable,
   podmanOk,
   repoRoot,
-  runLogged,
   waitFor200,
 } from '../../../../scripts/container/system-test/podman.js';
 
 // The image under test is built here from services/model-server/Dockerfile on the local stand-in base, with the
 // default model baked in; set MODEL_SERVER_SYSTEM_TEST_IMAGE to test an image built beforehand from the same base
-// (e.g. by deployment/app-build.sh).
-const prebuiltImage = process.env.MODEL_SERVER_SYSTEM_TEST_IMAGE;
-const image = prebuiltImage ?? 'localhost/model-server:system-test';
-
-const defaultModelDir = 'ml/housing-price-model/models/default';
+// (e.g. by deployment/app-build.sh). The build is shared with the tests of the services that call the model server.
+const image = modelServerImage;
 const modelName = 'housing-price';
 // Names an image must never ship: test runners, compilers, linters, the training workspace and what only it needs,
 // the other services, and onnxruntime-node's install-time dependencies.
@@ -177,24 +178,14 @@ describe('model-server container image', () => {
     if (!(await podmanAvailable())) {
       throw new Error('podman is not installed; run scripts/system-deps.sh (apt-get install -y podman runc)');
     }
-    // The default model is git-ignored: trained here (in seconds) when this checkout has none yet.
-    if (!existsSync(join(repoRoot, defaultModelDir, 'MLmodel'))) {
-      await runLogged('npm', ['run', 'train:default'], 'model-server-train-default.log');
-    }
+    // The default model is git-ignored: trained here (in seconds) when this checkout has no current one.
+    await ensureDefaultModelDir();
     example = JSON.parse(
       readFileSync(join(repoRoot, defaultModelDir, 'serving_input_example.json'), 'utf8'),
     ) as DataframeSplit;
     reference = await referenceAnswers();
     baseImage = await ensureStandinBase();
-    if (!prebuiltImage) {
-      await buildImage({
-        dockerfile: 'services/model-server/Dockerfile',
-        tag: image,
-        nodeImage: baseImage,
-        buildArgs: { MODEL_DIR: defaultModelDir },
-        logName: 'model-server-image-build.log',
-      });
-    }
+    await buildModelServerImage(baseImage);
     service = await startContainer('main');
   }, 900_000);
 
