@@ -1,0 +1,409 @@
+/**
+ * `npm run bench:model`: the model server's throughput and latency on loopback, next to a bare node:http +
+ * onnxruntime-node handler scoring the same model (the floor) and to ONNX Runtime called in this process, all
+ * measured in one run so the ratios mean something on whatever machine runs it. Each server runs in its own
+ * process, started fresh; autocannon and the sequential client run here.
+ *
+ * Measured: 1-row `dataframe_split` requests at 1 and 32 connections against the floor and the model server with
+ * batching off and on; one 1,000-row request (real Ames rows), sent sequentially; and `session.run` in this
+ * process with prebuilt tensors for 1 and 1,000 rows.
+ *
+ * Settings (flag, else environment variable): --duration / BENCH_DURATION (seconds per load run, default 10),
+ * --warmup / BENCH_WARMUP (seconds of warm-up before each, default 2), --large-requests / BENCH_LARGE_REQUESTS
+ * (measured 1,000-row requests, default 20), --large-rows / BENCH_LARGE_ROWS (default 1000), --port / BENCH_PORT
+ * (the floor's port, default 18093; the model server takes the next one). A quick run:
+ * `npm run bench:model -- --duration 2 --warmup 1`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_DATA_PATH,
+  ensureDefaultModel,
+  loadDataset,
+  type RawColumn,
+  toSplitFrame,
+} from '@mlms/housing-price-model';
+import { type OnnxMlflowModel, readOnnxMlflowModel, type SplitFrame } from '@mlms/mlflow-model';
+import autocannon from 'autocannon';
+import * as ort from 'onnxruntime-node';
+import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    'large-requests': { type: 'string' },
+    'large-rows': { type: 'string' },
+    port: { type: 'string' },
+  },
+});
+const duration = Number(flags.duration ?? process.env.BENCH_DURATION ?? 10);
+const warmupSeconds = Number(flags.warmup ?? process.env.BENCH_WARMUP ?? 2);
+const largeRequests = Number(flags['large-requests'] ?? process.env.BENCH_LARGE_REQUESTS ?? 20);
+const largeRows = Number(flags['large-rows'] ?? process.env.BENCH_LARGE_ROWS ?? 1000);
+const connectionCounts = [1, 32] as const;
+const firstPort = Number(flags.port ?? process.env.BENCH_PORT ?? 18093);
+const ports = { floor: firstPort, modelServer: firstPort + 1 };
+// The model server's session options (config.yaml: sessionThreads 1).
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  executionProviders: ['cpu'],
+  logSeverityLevel: 3,
+  intraOpNumThreads: 1,
+};
+const children: ChildProcess[] = [];
+
+interface LoadResult {
+  name: string;
+  connections: number;
+  requestsPerSecond: number;
+  /** Milliseconds, from every measured response's own time (autocannon's histogram keeps whole milliseconds). */
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+interface Target {
+  name: string;
+  port: number;
+  start: () => Promise<ChildProcess>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  // Another process on the port would be measured instead (and the child would fail to listen).
+  if (await answers(readyUrl)) {
+    throw new Error(`${readyUrl} answers before ${entry} started: the port is taken (choose others with --port)`);
+  }
+  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  if (!(await waitForHttp(readyUrl, 30_000, exited))) {
+    throw new Error(`${entry} ${exited() ? 'exited' : 'did not answer within 30 s'} (${readyUrl})`);
+  }
+  return child;
+}
+
+function percentile(sorted: ArrayLike<number>, fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] as number;
+}
+
+function sortedTimes(times: readonly number[]): Float64Array {
+  return Float64Array.from(times).sort();
+}
+
+function runAutocannon(options: autocannon.Options, onTime?: (ms: number) => void): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error: unknown, result: autocannon.Result) =>
+      error ? reject(error) : resolve(result),
+    );
+    if (onTime) instance.on('response', (_client, statusCode, _bytes, ms) => statusCode === 200 && onTime(ms));
+  });
+}
+
+/** Warm-up, then a measured run of 1-row requests cycling through `bodies`. */
+async function load(name: string, port: number, bodies: string[], connections: number): Promise<LoadResult> {
+  const options: autocannon.Options = {
+    url: `http://127.0.0.1:${port}/invocations`,
+    connections,
+    requests: bodies.map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })),
+  };
+  await runAutocannon({ ...options, duration: warmupSeconds });
+  const times: number[] = [];
+  const result = await runAutocannon({ ...options, duration }, (ms) => times.push(ms));
+  const sorted = sortedTimes(times);
+  return {
+    name,
+    connections,
+    requestsPerSecond: result.requests.average,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** One POST over a kept-alive connection; resolves with the answer and the time from sending to the last byte. */
+function post(agent: Agent, port: number, body: string): Promise<{ ms: number; status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = httpRequest(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path: '/invocations',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            ms: performance.now() - started,
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** p50 of `largeRequests` sequential requests (after 3 unmeasured ones), and the predictions of the last answer. */
+async function sequentialLarge(port: number, body: string): Promise<{ p50: number; predictions: number[] }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const times: number[] = [];
+    let last = '';
+    for (let index = 0; index < largeRequests + 3; index++) {
+      const answer = await post(agent, port, body);
+      if (answer.status !== 200) throw new Error(`${largeRows}-row request answered ${answer.status}: ${answer.text}`);
+      if (index >= 3) times.push(answer.ms);
+      last = answer.text;
+    }
+    return { p50: percentile(sortedTimes(times), 0.5), predictions: (JSON.parse(last) as Prediction).predictions };
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface Prediction {
+  predictions: number[];
+}
+
+/** `[N]` tensors from a split frame: float64 for numeric columns, string for text ones; null is NaN or ''. */
+function feedsOf(frame: SplitFrame, model: OnnxMlflowModel): Record<string, ort.Tensor> {
+  const rows = frame.data.length;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const column of model.signature.inputs) {
+    const index = frame.columns.indexOf(column.name);
+    const cells = frame.data.map((row) => row[index] ?? null);
+    feeds[column.name] =
+      column.type === 'string'
+        ? new ort.Tensor(
+            'string',
+            cells.map((cell) => (cell === null ? '' : String(cell))),
+            [rows],
+          )
+        : new ort.Tensor(
+            'float64',
+            Float64Array.from(cells, (cell) => (cell === null ? Number.NaN : Number(cell))),
+            [rows],
+          );
+  }
+  return feeds;
+}
+
+/** p50 of `session.run` with prebuilt tensors, after a warm-up; runs for about `seconds` (at least 20 runs). */
+async function inProcessP50(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, seconds: number) {
+  for (let index = 0; index < 20; index++) await session.run(feeds);
+  const times: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  while (times.length < 20 || performance.now() < deadline) {
+    const started = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - started);
+  }
+  return { p50: percentile(sortedTimes(times), 0.5), runs: times.length };
+}
+
+/** `largeRows` real rows of the training data (cycled), or the input example repeated when columns do not match. */
+async function largeFrame(model: OnnxMlflowModel, example: SplitFrame): Promise<{ frame: SplitFrame; source: string }> {
+  const dataset = await loadDataset(DEFAULT_DATA_PATH);
+  const columns = model.signature.inputs.map((input) => dataset.columns.find((column) => column.name === input.name));
+  if (columns.every((column): column is RawColumn => column !== undefined) && dataset.rows.length > 0) {
+    const rows = Array.from({ length: largeRows }, (_, index) => dataset.rows[index % dataset.rows.length]);
+    return {
+      frame: toSplitFrame(rows as typeof dataset.rows, columns),
+      source: `rows of ${DEFAULT_DATA_PATH.split('/').slice(-2).join('/')}`,
+    };
+  }
+  const data = Array.from({ length: largeRows }, (_, index) => example.data[index % example.data.length] ?? []);
+  return { frame: { columns: example.columns, data }, source: 'the input example repeated' };
+}
+
+function body(frame: SplitFrame): string {
+  return JSON.stringify({ dataframe_split: { columns: frame.columns, data: frame.data } });
+}
+
+function sameFloats(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((value, index) => Math.fround(value) === Math.fround(b[index] as number));
+}
+
+/** The 1-minute load average: anything near the core count or above means other work shared the CPUs. */
+const loadAverage = () => (loadavg()[0] ?? 0).toFixed(2);
+const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
+const mark = (met: boolean) => (met ? 'met' : 'MISSED');
+
+async function main(): Promise<void> {
+  const modelDir = await ensureDefaultModel();
+  const model = await readOnnxMlflowModel(modelDir);
+  const example = model.inputExample;
+  if (!example || example.data.length === 0) throw new Error(`${modelDir} has no input example`);
+  const oneRowBodies = example.data.map((row) => body({ columns: example.columns, data: [row] }));
+  const large = await largeFrame(model, example);
+  const largeBody = body(large.frame);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+
+  process.stdout.write(
+    `bench:model — ${modelDir}\n` +
+      `machine: ${availableParallelism()} cores (${cpu}), node ${process.version}, ` +
+      `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, ${process.platform}/${process.arch}, ` +
+      `load average ${loadAverage()}\n` +
+      `load runs: ${duration} s each after ${warmupSeconds} s warm-up, at ${connectionCounts.join(' and ')} ` +
+      `connections, 1-row dataframe_split bodies (${oneRowBodies.length} input-example rows in rotation, ` +
+      `${Buffer.byteLength(oneRowBodies[0] as string)} bytes)\n` +
+      `large request: ${largeRows} ${large.source}, ${(Buffer.byteLength(largeBody) / 1024).toFixed(0)} KiB, ` +
+      `p50 of ${largeRequests} sequential requests\n`,
+  );
+
+  // In-process ONNX Runtime first, while nothing else runs.
+  const session = await ort.InferenceSession.create(model.onnx.modelPath, sessionOptions);
+  const ortOne = await inProcessP50(
+    session,
+    feedsOf({ columns: example.columns, data: [example.data[0] ?? []] }, model),
+    2,
+  );
+  const ortLarge = await inProcessP50(session, feedsOf(large.frame, model), 3);
+  await session.release();
+
+  const targets: Target[] = [
+    {
+      name: 'floor (node:http + ORT)',
+      port: ports.floor,
+      start: () =>
+        startProcess(
+          'scripts/bench/model-floor-server.ts',
+          { PORT: String(ports.floor), MODEL_URI: modelDir },
+          `http://127.0.0.1:${ports.floor}/`,
+        ),
+    },
+    ...[false, true].map(
+      (batching): Target => ({
+        name: `model server, batching ${batching ? 'on' : 'off'}`,
+        port: ports.modelServer,
+        start: () =>
+          startProcess(
+            'services/model-server/src/server.ts',
+            {
+              ENV: 'local',
+              LOG_LEVEL: 'warn',
+              LOG_PRETTY: 'false',
+              PORT: String(ports.modelServer),
+              MODEL_URI: modelDir,
+              BATCHING_ENABLED: String(batching),
+              PAYLOAD_LOG_ENABLED: 'false',
+            },
+            `http://127.0.0.1:${ports.modelServer}/ping`,
+          ),
+      }),
+    ),
+  ];
+
+  const loads: LoadResult[] = [];
+  const largeResults: { name: string; p50: number; predictions: number[] }[] = [];
+  for (const target of targets) {
+    for (const connections of connectionCounts) {
+      // Every load run gets a freshly started server.
+      const child = await target.start();
+      try {
+        loads.push(await load(target.name, target.port, oneRowBodies, connections));
+        process.stderr.write(`  done: ${target.name}, ${connections} connection(s)\n`);
+        if (connections === 1)
+          largeResults.push({ name: target.name, ...(await sequentialLarge(target.port, largeBody)) });
+      } finally {
+        await stopChild(child, 5000);
+      }
+    }
+  }
+
+  const floorAt = (connections: number) =>
+    loads.find((row) => row.name === targets[0]?.name && row.connections === connections) as LoadResult;
+  const line = (cells: string[]) =>
+    `${cells[0]?.padEnd(32)}${cells
+      .slice(1)
+      .map((cell) => cell.padStart(10))
+      .join('')}`;
+  process.stdout.write(
+    `\n${line(['1-row requests', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'vs floor', 'non-2xx', 'errors'])}\n`,
+  );
+  for (const row of loads) {
+    process.stdout.write(
+      `${line([
+        row.name,
+        String(row.connections),
+        row.requestsPerSecond.toFixed(0),
+        ms(row.p50),
+        ms(row.p99),
+        `${(row.requestsPerSecond / floorAt(row.connections).requestsPerSecond).toFixed(2)}x`,
+        String(row.non2xx),
+        String(row.errors),
+      ])}\n`,
+    );
+  }
+
+  process.stdout.write(`\n${line([`${largeRows}-row request, sequential`, 'p50 ms', 'vs ORT'])}\n`);
+  for (const row of largeResults) {
+    process.stdout.write(`${line([row.name, ms(row.p50), `${(row.p50 / ortLarge.p50).toFixed(2)}x`])}\n`);
+  }
+  process.stdout.write(
+    `${line([`in-process ORT, ${largeRows} rows`, ms(ortLarge.p50), '1.00x'])}  (${ortLarge.runs} runs)\n` +
+      `${line(['in-process ORT, 1 row', ms(ortOne.p50), ''])}  (${ortOne.runs} runs)\n`,
+  );
+  const [floorLarge, ...serverLarge] = largeResults;
+  const agree = serverLarge.every((row) => floorLarge && sameFloats(row.predictions, floorLarge.predictions));
+  process.stdout.write(
+    `the floor and the model server ${agree ? 'agree on' : 'DISAGREE on'} the ${largeRows} predictions; ` +
+      `load average at the end ${loadAverage()}\n`,
+  );
+
+  const at = (name: string, connections: number) =>
+    loads.find((row) => row.name === name && row.connections === connections) as LoadResult;
+  const off32 = at('model server, batching off', 32);
+  const on32 = at('model server, batching on', 32);
+  const floor32 = floorAt(32);
+  const offRatio = off32.requestsPerSecond / floor32.requestsPerSecond;
+  const onRatio = on32.requestsPerSecond / floor32.requestsPerSecond;
+  const off1 = at('model server, batching off', 1);
+  const on1 = at('model server, batching on', 1);
+  const largeLines = serverLarge.map((row) => {
+    const ratio = row.p50 / ortLarge.p50;
+    return `  ${row.name}: ${largeRows}-row request p50 ${ms(row.p50)} ms = ${ratio.toFixed(2)}x in-process ORT (${ms(
+      ortLarge.p50,
+    )} ms) <= 1.3x: ${mark(ratio <= 1.3)}\n`;
+  });
+  process.stdout.write(
+    '\ntargets:\n' +
+      `  batching off at 32 connections >= 0.8x floor: ${offRatio.toFixed(2)}x ${mark(offRatio >= 0.8)}\n` +
+      `  batching on at 32 connections >= 4x floor: ${onRatio.toFixed(2)}x ${mark(onRatio >= 4)}\n` +
+      `  batching on at 32 connections >= 10,000 req/s: ${on32.requestsPerSecond.toFixed(0)} ${mark(
+        on32.requestsPerSecond >= 10_000,
+      )}\n` +
+      `  p50 <= 1 ms at 1 connection: batching off ${ms(off1.p50)} ms ${mark(off1.p50 <= 1)}, ` +
+      `batching on ${ms(on1.p50)} ms ${mark(on1.p50 <= 1)}\n` +
+      largeLines.join(''),
+  );
+}
+
+try {
+  await main();
+} finally {
+  await Promise.all(children.map((child) => stopChild(child, 5000)));
+}
