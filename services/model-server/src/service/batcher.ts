@@ -18,8 +18,9 @@ interface Pending {
 }
 
 /**
- * Scores concurrent requests together without adding latency. A request that finds the model idle runs at once,
- * alone; requests that arrive while a run is in flight queue, and the next run scores all of them (up to
+ * Scores concurrent requests together without adding latency. A request that finds the model idle runs in the
+ * same event-loop turn (with any others that arrived in that turn); requests that arrive while a run is in flight
+ * queue, and the next run scores all of them (up to
  * `maxRows`) in one session call, then splits the outputs back by request. No timer ever holds a request: the
  * batch is whatever queued behind the previous run. If a merged run fails, each of its requests is run again on
  * its own, so one bad request fails only itself.
@@ -37,12 +38,17 @@ export class MicroBatcher {
     if (!this.options.enabled) return this.runCounted(batch, 1);
     return new Promise((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        // The first run starts in the check phase of this event-loop turn (setImmediate, not a timer), so the
+        // requests whose bodies arrived in the same I/O phase go into it too; ONNX Runtime would not start before
+        // the next turn anyway, so the first request waits no longer than it would alone.
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     try {
       while (this.queue.length > 0) {
         const group = this.takeGroup();

@@ -36,6 +36,11 @@ function answer(run: Run | undefined): void {
   run.resolve(outputsFor(run.batch));
 }
 
+/** Ends this event-loop turn: the check phase where an idle batcher starts its first run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Lets the batcher's promise chain move on after a run settles (no timers involved). */
 async function settle(): Promise<void> {
   for (let turn = 0; turn < 20; turn++) await Promise.resolve();
@@ -54,14 +59,15 @@ afterEach(() => {
 });
 
 describe('MicroBatcher', () => {
-  it('runs a request that finds the model idle at once, with no timer', async () => {
+  it('runs a request that finds the model idle in the same event-loop turn, with no timer', async () => {
     // Given
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
 
     // When
     const scored = micro.score(batchOf(1, 2));
+    await nextTurn();
 
     // Then
     expect(runner).toHaveBeenCalledTimes(1);
@@ -71,11 +77,30 @@ describe('MicroBatcher', () => {
     expect(Array.from(outputs[0]?.data as Float64Array)).toEqual([2, 4]);
   });
 
+  it('puts requests that arrive in the same turn as the first into its run', async () => {
+    // Given
+    const { runs, runner } = controllableRunner();
+    const micro = batcher(runner);
+
+    // When
+    const first = micro.score(batchOf(1));
+    const second = micro.score(batchOf(2, 3));
+    await nextTurn();
+
+    // Then
+    expect(runner).toHaveBeenCalledTimes(1);
+    expect(firstColumn(runs[0]?.batch)).toEqual([1, 2, 3]);
+    answer(runs[0]);
+    expect((await first)[0]?.data).toEqual(Float64Array.of(2));
+    expect((await second)[0]?.data).toEqual(Float64Array.of(4, 6));
+  });
+
   it('merges requests that arrive during a run into one next run, in arrival order, each getting its own rows', async () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
     const first = micro.score(batchOf(1));
+    await nextTurn();
     const second = micro.score(batchOf(10, 20));
     const third = micro.score(batchOf(30));
     const fourth = micro.score(batchOf(40, 50, 60));
@@ -109,12 +134,14 @@ describe('MicroBatcher', () => {
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
     const first = micro.score(batchOf(1));
+    await nextTurn();
     answer(runs[0]);
     await first;
     await settle();
 
     // When
     const second = micro.score(batchOf(2));
+    await nextTurn();
 
     // Then
     expect(runner).toHaveBeenCalledTimes(2);
@@ -126,8 +153,10 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner, { maxRows: 3 });
+    const lone = micro.score(batchOf(0));
+    await nextTurn();
     const scored = [
-      micro.score(batchOf(0)),
+      lone,
       micro.score(batchOf(1, 1)),
       micro.score(batchOf(2, 2)),
       micro.score(batchOf(3)),
@@ -159,6 +188,7 @@ describe('MicroBatcher', () => {
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
     const first = micro.score(batchOf(1));
+    await nextTurn();
     const good = micro.score(batchOf(2, 3));
     const bad = micro.score(batchOf(-1));
     const alsoGood = micro.score(batchOf(4));
@@ -187,6 +217,7 @@ describe('MicroBatcher', () => {
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
     const first = micro.score(batchOf(1));
+    await nextTurn();
     const second = micro.score(batchOf(2));
 
     // When
@@ -227,6 +258,7 @@ describe('MicroBatcher', () => {
     const onRun = vi.fn();
     const micro = batcher(runner, { onRun });
     micro.score(batchOf(1));
+    await nextTurn();
     micro.score(batchOf(2, 3));
     const failing = micro.score(batchOf(4, 5, 6));
 

@@ -143,7 +143,7 @@ describe('ScoringService', () => {
 
   it('gives up with PredictionTimeoutError when the model does not answer in time', async () => {
     // Given
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const scoring = service(() => new Promise<never>(() => {}), { requestTimeoutMs: 250 });
     const outcome = scoring.predict(batchOf(1), { requestId: 'slow', protocol: 'v2' });
     const settled = outcome.then(
@@ -166,7 +166,7 @@ describe('ScoringService', () => {
 
   it('clears its timer once the model answers', async () => {
     // Given
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const scoring = service(answerFor, { requestTimeoutMs: 60_000 });
 
     // When
