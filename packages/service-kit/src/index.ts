@@ -1,5 +1,5 @@
 export { type CreateServiceAppOptions, createServiceApp, type ServiceApp } from './app.js';
-export { TtlCache, type TtlCacheOptions } from './cache.js';
+export { type GetOrLoadOptions, TtlCache, type TtlCacheOptions, type TtlPolicy } from './cache.js';
 export {
   type BaseServiceConfig,
   baseServiceConfigSchema,

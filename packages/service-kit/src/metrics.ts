@@ -45,7 +45,9 @@ export function createServiceMetrics(serviceName: string): ServiceMetrics {
     }),
     cacheLookups: new Counter({
       name: 'cache_lookups_total',
-      help: 'Cache lookups by cache and result: hit, miss, or coalesced (joined an identical in-flight lookup).',
+      help:
+        'Cache lookups by cache and result: hit, miss, coalesced (joined an identical in-flight lookup), ' +
+        'or stale (a failed load answered from an expired entry).',
       labelNames: ['cache', 'result'],
       registers: [registry],
     }),

@@ -208,6 +208,115 @@ describe('TtlCache.getOrLoad', () => {
   });
 });
 
+describe('TtlCache serve-stale', () => {
+  const failing = () => Promise.reject(new Error('upstream down'));
+  const always = () => true;
+
+  it('answers a failed load from an expired entry within maxStaleMs and counts it as stale', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache, lookups } = cacheWith({ now: clock.now, maxStaleMs: 5000 });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(4000);
+
+    // When
+    const value = await cache.getOrLoad('a', 1000, failing, { serveStale: always });
+
+    // Then
+    expect(value).toBe('A1');
+    expect(await lookups('stale')).toBe(1);
+    expect(cache.peek('a')).toEqual({ value: 'A1', stale: true });
+  });
+
+  it('fails once the entry is older than its TTL plus maxStaleMs', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache } = cacheWith({ now: clock.now, maxStaleMs: 5000 });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(6000);
+
+    // When / Then
+    await expect(cache.getOrLoad('a', 1000, failing, { serveStale: always })).rejects.toThrow('upstream down');
+    expect(cache.peek('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('fails when serveStale refuses the error, or is not given', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache } = cacheWith({ now: clock.now, maxStaleMs: 5000 });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(2000);
+
+    // When / Then
+    await expect(cache.getOrLoad('a', 1000, failing, { serveStale: () => false })).rejects.toThrow('upstream down');
+    await expect(cache.getOrLoad('a', 1000, failing)).rejects.toThrow('upstream down');
+  });
+
+  it('reloads an expired entry when the load succeeds, and serves the new value', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache, lookups } = cacheWith({ now: clock.now, maxStaleMs: 5000 });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(2000);
+
+    // When
+    const value = await cache.getOrLoad('a', 1000, async () => 'A2', { serveStale: always });
+
+    // Then
+    expect(value).toBe('A2');
+    expect(cache.peek('a')).toEqual({ value: 'A2', stale: false });
+    expect(await lookups('stale')).toBe(0);
+  });
+
+  it('gives the stale value to callers coalesced with the failing load', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache } = cacheWith({ now: clock.now, maxStaleMs: 5000 });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(2000);
+    const load = deferred<string>();
+
+    // When
+    const first = cache.getOrLoad('a', 1000, () => load.promise, { serveStale: always });
+    const second = cache.getOrLoad('a', 1000, failing, { serveStale: always });
+    load.reject(new Error('down'));
+
+    // Then
+    expect(await Promise.all([first, second])).toEqual(['A1', 'A1']);
+  });
+
+  it('drops expired entries at once without maxStaleMs', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache } = cacheWith({ now: clock.now });
+    await cache.getOrLoad('a', 1000, async () => 'A1');
+    clock.advance(1000);
+
+    // When / Then
+    expect(cache.peek('a')).toBeUndefined();
+    await expect(cache.getOrLoad('a', 1000, failing, { serveStale: always })).rejects.toThrow('upstream down');
+  });
+
+  it('stores each value for the TTL its policy picks, and a zero TTL removes the stale entry', async () => {
+    // Given
+    const clock = manualClock();
+    const { cache } = cacheWith({ now: clock.now, maxStaleMs: 60_000 });
+    const ttl = (value: string) => (value.startsWith('gone') ? 0 : value === 'short' ? 100 : 1000);
+    await cache.getOrLoad('s', ttl, async () => 'short');
+    await cache.getOrLoad('a', ttl, async () => 'A1');
+    clock.advance(1500);
+
+    // When
+    await cache.getOrLoad('a', ttl, async () => 'gone now');
+
+    // Then
+    expect(cache.peek('s')).toEqual({ value: 'short', stale: true });
+    expect(cache.peek('a')).toBeUndefined();
+    await expect(cache.getOrLoad('a', ttl, failing, { serveStale: always })).rejects.toThrow('upstream down');
+  });
+});
+
 describe('TtlCache construction', () => {
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEntries %s', (maxEntries) => {
     // Given
@@ -219,5 +328,13 @@ describe('TtlCache construction', () => {
     // Then
     expect(build).toThrow(RangeError);
     expect(build).toThrow(`maxEntries must be a positive integer, got ${maxEntries}`);
+  });
+
+  it.each([-1, Number.NaN])('refuses maxStaleMs %s', (maxStaleMs) => {
+    // When
+    const build = () => new TtlCache({ name: 'bad', enabled: true, maxEntries: 1, maxStaleMs });
+
+    // Then
+    expect(build).toThrow(`maxStaleMs must be 0 or more, got ${maxStaleMs}`);
   });
 });
