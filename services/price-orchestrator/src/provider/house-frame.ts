@@ -1,5 +1,5 @@
 import type { HouseFeatures } from '../dto/pricing.js';
-import { MODEL_COLUMNS, toModelRow } from '../views/house-fields.js';
+import { MODEL_COLUMNS, toModelValues } from '../views/house-fields.js';
 import type { ModelFrame } from './mlflow-model-provider.js';
 
 /**
@@ -9,9 +9,6 @@ import type { ModelFrame } from './mlflow-model-provider.js';
 export function toModelFrame(houses: readonly HouseFeatures[]): ModelFrame {
   return {
     columns: MODEL_COLUMNS,
-    rows: houses.map((house) => {
-      const row = toModelRow(house.features);
-      return MODEL_COLUMNS.map((column) => row[column] ?? null);
-    }),
+    rows: houses.map((house) => toModelValues(house.features)),
   };
 }

@@ -885,25 +885,39 @@ export const houseSchema = z
 
 export type House = z.infer<typeof houseSchema>;
 
-/** API level → model level per API field name, for the levels spelled differently. */
-const MODEL_LEVELS: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
-  HOUSE_FIELDS.map((field: HouseFieldSpec) => [
-    field.name,
-    new Map(field.kind === 'category' ? Object.entries(field.modelLevels ?? {}) : []),
-  ]),
-);
+/** Per field, in model column order: its API name and, where some level is spelled differently, API → model level. */
+const FIELD_TRANSLATIONS: readonly { name: HouseFieldName; modelLevels: ReadonlyMap<string, string> | undefined }[] =
+  HOUSE_FIELDS.map((field: HouseFieldSpec) => ({
+    name: field.name as HouseFieldName,
+    modelLevels:
+      field.kind === 'category' && field.modelLevels ? new Map(Object.entries(field.modelLevels)) : undefined,
+  }));
 
 /**
- * The model input row of a house: API field names and levels turned into model columns and levels, in model
- * column order; an absent or null field becomes `null` (the model imputes it). `id` and any other key that is not a
- * house field are left out. Expects values {@link houseSchema} accepted: it translates, it does not validate.
+ * The model input values of a house in model column order ({@link MODEL_COLUMNS}): API levels turned into model
+ * levels; an absent or null field is `null` (the model imputes it). `id` and any other key that is not a house
+ * field are left out. Expects values {@link houseSchema} accepted: it translates, it does not validate.
+ */
+// On every request's path for every house: one array filled by index, no intermediate object keyed by column.
+export function toModelValues(house: HouseFieldValues): (number | string | null)[] {
+  const values = new Array<number | string | null>(FIELD_TRANSLATIONS.length);
+  for (let index = 0; index < FIELD_TRANSLATIONS.length; index++) {
+    const { name, modelLevels } = FIELD_TRANSLATIONS[index] as (typeof FIELD_TRANSLATIONS)[number];
+    const value = Object.hasOwn(house, name) ? (house[name] ?? null) : null;
+    values[index] = typeof value === 'string' && modelLevels ? (modelLevels.get(value) ?? value) : value;
+  }
+  return values;
+}
+
+/**
+ * The model input row of a house: {@link toModelValues} keyed by model column.
  */
 export function toModelRow(house: HouseFieldValues): ModelRow {
+  const values = toModelValues(house);
   const row = {} as ModelRow;
-  for (const field of HOUSE_FIELDS) {
-    const value = Object.hasOwn(house, field.name) ? (house[field.name] ?? null) : null;
-    row[field.column] = typeof value === 'string' ? (MODEL_LEVELS.get(field.name)?.get(value) ?? value) : value;
-  }
+  MODEL_COLUMNS.forEach((column, index) => {
+    row[column] = values[index] as number | string | null;
+  });
   return row;
 }
 
