@@ -52,6 +52,8 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
       maxEntries: config.cacheMaxEntries,
       objectTtlMs: config.cacheObjectTtlSeconds * 1000,
       searchTtlMs: config.cacheSearchTtlSeconds * 1000,
+      notFoundTtlMs: config.cacheNotFoundTtlSeconds * 1000,
+      maxStaleMs: config.cacheMaxStaleSeconds * 1000,
     },
     metrics,
   );

@@ -17,6 +17,16 @@ export const artSearchConfigSchema = z.strictObject({
   cacheMaxEntries: z.number().int().min(1).describe('Most Met responses kept in the cache.'),
   cacheObjectTtlSeconds: z.number().int().min(0).describe('How long object records and departments are cached.'),
   cacheSearchTtlSeconds: z.number().int().min(0).describe('How long search results are cached.'),
+  cacheNotFoundTtlSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .describe('How long the Met\'s own "ObjectID not found" is cached (no other 404 is).'),
+  cacheMaxStaleSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .describe('How long past its TTL a cached answer may still be served while the Met fails (0 = never).'),
   searchMaxCandidates: z.number().int().min(1).max(20).describe('Top search hits inspected for one with an image.'),
   searchConcurrency: z.number().int().min(1).max(10).describe('Object records fetched at once per search.'),
   readinessCacheMs: milliseconds('How long a readiness check result is reused'),

@@ -29,6 +29,8 @@ export function testConfig(overrides: TestConfigOverrides = {}): ArtSearchConfig
     cacheMaxEntries: 100,
     cacheObjectTtlSeconds: 3600,
     cacheSearchTtlSeconds: 300,
+    cacheNotFoundTtlSeconds: 300,
+    cacheMaxStaleSeconds: 0,
     searchMaxCandidates: 5,
     searchConcurrency: 3,
     readinessCacheMs: 0,

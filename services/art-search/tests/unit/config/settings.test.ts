@@ -22,6 +22,8 @@ const localSection = [
   '  cacheMaxEntries: 10',
   '  cacheObjectTtlSeconds: 60',
   '  cacheSearchTtlSeconds: 60',
+  '  cacheNotFoundTtlSeconds: 60',
+  '  cacheMaxStaleSeconds: 0',
   '  searchMaxCandidates: 5',
   '  searchConcurrency: 3',
   '  readinessCacheMs: 0',
@@ -66,6 +68,8 @@ describe('loadArtSearchConfig', () => {
       cacheEnabled: true,
       cacheObjectTtlSeconds: 3600,
       cacheSearchTtlSeconds: 300,
+      cacheNotFoundTtlSeconds: 300,
+      cacheMaxStaleSeconds: 3600,
       logPretty: false,
     });
     expect(config.met.maxRequestsPerSecond).toBeGreaterThan(0);

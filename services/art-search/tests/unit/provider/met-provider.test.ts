@@ -322,3 +322,108 @@ describe('MetProvider caching', () => {
     expect(() => harness.agent.assertNoPendingInterceptors()).not.toThrow();
   });
 });
+
+describe('MetProvider: which 404 means "no such object"', () => {
+  it('caches the Met\'s own "ObjectID not found" for notFoundTtlMs', async () => {
+    // Given: the mock answers exactly once, so a second upstream call would fail
+    harness = providerWithMockMet({ enabled: true, notFoundTtlMs: 60_000 });
+    harness.met
+      .intercept({ path: `${API}/objects/1`, method: 'GET' })
+      .reply(404, { message: 'ObjectID not found' }, json);
+    await harness.provider.getObject(1);
+
+    // When
+    const again = await harness.provider.getObject(1);
+
+    // Then
+    expect(again).toBeNull();
+  });
+
+  it('answers null for "Not a valid object" without caching it', async () => {
+    // Given
+    harness = providerWithMockMet({ enabled: true });
+    harness.met
+      .intercept({ path: `${API}/objects/2`, method: 'GET' })
+      .reply(404, { message: 'Not a valid object' }, json);
+    harness.met
+      .intercept({ path: `${API}/objects/2`, method: 'GET' })
+      .reply(200, { ...deathOfSocrates, objectID: 2 }, json);
+
+    // When
+    const first = await harness.provider.getObject(2);
+    const second = await harness.provider.getObject(2);
+
+    // Then
+    expect(first).toBeNull();
+    expect(second?.objectID).toBe(2);
+  });
+
+  it.each([
+    ['an HTML page', '<html><body>Not Found</body></html>', { 'content-type': 'text/html' }],
+    ['an empty body', '', {}],
+    ['other JSON', '{"message":"Emulated fault: HTTP 404"}', json.headers],
+  ])('treats a 404 with %s as a failing Met, not caching it', async (_name, body, headers) => {
+    // Given
+    harness = providerWithMockMet({ enabled: true });
+    harness.met.intercept({ path: `${API}/objects/436105`, method: 'GET' }).reply(404, body, { headers });
+    harness.met.intercept({ path: `${API}/objects/436105`, method: 'GET' }).reply(200, deathOfSocrates, json);
+
+    // When
+    const failed = harness.provider.getObject(436105);
+
+    // Then
+    await expect(failed).rejects.toMatchObject({
+      constructor: UpstreamError,
+      kind: 'status',
+      upstreamStatus: 404,
+      message: 'Met Collection API answered HTTP 404.',
+    });
+    expect((await harness.provider.getObject(436105))?.objectID).toBe(436105);
+  });
+});
+
+describe('MetProvider serve-stale', () => {
+  const expire = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('answers an expired object record while the Met answers 5xx', async () => {
+    // Given
+    harness = providerWithMockMet({ enabled: true, objectTtlMs: 1, maxStaleMs: 60_000 });
+    harness.met.intercept({ path: `${API}/objects/436105`, method: 'GET' }).reply(200, deathOfSocrates, json);
+    harness.met
+      .intercept({ path: `${API}/objects/436105`, method: 'GET' })
+      .reply(503, 'down')
+      .times(2);
+    await harness.provider.getObject(436105);
+    await expire();
+
+    // When
+    const stale = await harness.provider.getObject(436105);
+
+    // Then
+    expect(stale?.objectID).toBe(436105);
+    expect(() => harness.agent.assertNoPendingInterceptors()).not.toThrow();
+  });
+
+  it('answers an expired search while the Met shows its bot wall, but not past maxStaleMs', async () => {
+    // Given
+    harness = providerWithMockMet({ enabled: true, searchTtlMs: 1, maxStaleMs: 200 });
+    const html = { headers: { 'content-type': 'text/html' } };
+    harness.met
+      .intercept({ path: `${API}/search?q=cat`, method: 'GET' })
+      .reply(200, { total: 1, objectIDs: [1] }, json);
+    harness.met
+      .intercept({ path: `${API}/search?q=cat`, method: 'GET' })
+      .reply(403, '<html></html>', html)
+      .times(2);
+    await harness.provider.search({ q: 'cat' });
+    await expire();
+
+    // When
+    const stale = await harness.provider.search({ q: 'cat' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+
+    // Then
+    expect(stale.objectIDs).toEqual([1]);
+    await expect(harness.provider.search({ q: 'cat' })).rejects.toMatchObject({ kind: 'bot_protection' });
+  });
+});
