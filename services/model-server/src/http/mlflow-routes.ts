@@ -109,6 +109,8 @@ export async function registerMlflowRoutes(app: ServiceApp, options: MlflowRoute
 }
 
 function decodeBody(contentType: string | undefined, text: string, service: ScoringService) {
+  // The common case, without splitting the header.
+  if (contentType === 'application/json') return decodeInvocationsJson(text, service.inputs);
   const [mimeType = '', ...parameters] = (contentType ?? '').split(';').map((part) => part.trim());
   const charset = parameters
     .map((parameter) => parameter.split('='))

@@ -2,6 +2,10 @@ import type { ColumnBatch, ModelIdentity, OutputTensor, PredictionResult } from 
 import type { ModelInput, ModelOutput } from '../dto/model.js';
 import type { MicroBatcher } from './batcher.js';
 import type { ModelMetrics } from './model-metrics.js';
+
+type Observer = { observe(value: number): void };
+type Incrementer = { inc(value: number): void };
+
 import type { PayloadLog } from './payload-log.js';
 
 /** A prediction took longer than the configured limit (answered 504; the run itself cannot be cancelled). */
@@ -38,10 +42,19 @@ export class ScoringService {
   readonly inputs: readonly ModelInput[];
   readonly outputs: readonly ModelOutput[];
 
+  /** The per-protocol metric children, resolved once: looking labels up on every request costs more. */
+  private readonly protocolMetrics: Record<Protocol, { requestRows: Observer; rowsPredicted: Incrementer }>;
+
   constructor(private readonly options: ScoringServiceOptions) {
     this.identity = options.identity;
     this.inputs = options.inputs;
     this.outputs = options.outputs;
+    const { metrics } = options;
+    const children = (protocol: Protocol) => ({
+      requestRows: metrics.requestRows.labels({ protocol }),
+      rowsPredicted: metrics.rowsPredicted.labels({ protocol }),
+    });
+    this.protocolMetrics = { mlflow: children('mlflow'), v2: children('v2') };
   }
 
   /**
@@ -50,10 +63,10 @@ export class ScoringService {
    * @throws PredictionTimeoutError when the answer is not ready within the configured time limit.
    */
   async predict(batch: ColumnBatch, context: PredictContext): Promise<PredictionResult> {
-    const { metrics } = this.options;
-    metrics.requestRows.observe({ protocol: context.protocol }, batch.rows);
+    const metrics = this.protocolMetrics[context.protocol];
+    metrics.requestRows.observe(batch.rows);
     const outputs = batch.rows === 0 ? this.emptyOutputs() : await this.withTimeout(this.options.batcher.score(batch));
-    metrics.rowsPredicted.inc({ protocol: context.protocol }, batch.rows);
+    metrics.rowsPredicted.inc(batch.rows);
     this.options.payloadLog?.write({ requestId: context.requestId, protocol: context.protocol, batch, outputs });
     return { model: this.identity, outputs };
   }
@@ -62,12 +75,21 @@ export class ScoringService {
     return this.outputs.map((output) => ({ name: output.name, datatype: output.datatype, shape: [0], data: [] }));
   }
 
+  /** One promise and one cleared timer per request (a race of two promises plus `finally` costs three). */
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
     const timeoutMs = this.options.requestTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new PredictionTimeoutError(timeoutMs)), timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new PredictionTimeoutError(timeoutMs)), timeoutMs);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 }
