@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
-import { describeZodError, type FaultMap, faultMapSchema } from './schemas.js';
+import { type BotWall, botWallSchema, describeZodError, type FaultMap, faultMapSchema } from './schemas.js';
 
 /** Start-up settings of the CLI, from flags and environment. */
 export interface CliConfig {
   host: string;
   port: number;
   faults: FaultMap;
+  /** The bot wall up from the start, if any. */
+  botWall?: BotWall;
   seed: number;
   logger: boolean;
 }
@@ -25,6 +27,21 @@ export function parseFaultMap(text: string, source: string): FaultMap {
   return parsed.data;
 }
 
+/** Parses a JSON bot wall (`{"maxRequests":30,"windowMs":10000,"cooldownMs":60000}`), naming `source` in any error. */
+export function parseBotWall(text: string, source: string): BotWall {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${source} is not valid JSON (${(error as Error).message}); expected e.g. {"maxRequests":30,"windowMs":10000,"cooldownMs":60000}`,
+    );
+  }
+  const parsed = botWallSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${source} is not a valid bot wall: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
 function parsePort(text: string, source: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65_535) throw new Error(`${source} must be a port number 0-65535, got "${text}"`);
@@ -33,7 +50,8 @@ function parsePort(text: string, source: string): number {
 
 /**
  * Reads the CLI configuration. Flags win over environment: `--port` over `MET_EMULATOR_PORT` over `PORT`
- * (default 8090); `--faults` entries override `MET_EMULATOR_FAULTS` entries for the same route.
+ * (default 8090); `--faults` entries override `MET_EMULATOR_FAULTS` entries for the same route; `--bot-wall`
+ * replaces `MET_EMULATOR_BOT_WALL`.
  */
 export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliConfig {
   const { values } = parseArgs({
@@ -42,6 +60,7 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
       host: { type: 'string' },
       port: { type: 'string' },
       faults: { type: 'string' },
+      'bot-wall': { type: 'string' },
       seed: { type: 'string' },
       log: { type: 'boolean' },
     },
@@ -53,7 +72,11 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const seedText = values.seed ?? env.MET_EMULATOR_SEED ?? '1';
   if (!/^\d+$/.test(seedText))
     throw new Error(`--seed / MET_EMULATOR_SEED must be a non-negative integer, got "${seedText}"`);
+  const botWallText = values['bot-wall'] ?? env.MET_EMULATOR_BOT_WALL;
   return {
+    ...(botWallText
+      ? { botWall: parseBotWall(botWallText, values['bot-wall'] ? '--bot-wall' : 'MET_EMULATOR_BOT_WALL') }
+      : {}),
     host: values.host ?? env.MET_EMULATOR_HOST ?? '127.0.0.1',
     port,
     seed: Number(seedText),

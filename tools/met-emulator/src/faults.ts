@@ -22,9 +22,10 @@ export interface FaultController {
   list(): FaultMap;
   /**
    * Decides whether a request to `route` gets a fault, consuming one of its `times` if so.
-   * A fault on the route itself wins over a `*` fault.
+   * A fault on the route itself wins over a `*` fault. A fault limited to `objectIds` applies only to a
+   * request for one of them (`objectId`, the object route's ID).
    */
-  take(route: ApiRoute): Fault | undefined;
+  take(route: ApiRoute, objectId?: number): Fault | undefined;
 }
 
 /** Creates a fault controller; `seed` makes `probability` faults deterministic. */
@@ -43,11 +44,14 @@ export function createFaultController(initial: FaultMap = {}, seed = 1): FaultCo
     list() {
       return Object.fromEntries([...active.entries()].map(([route, fault]) => [route, { ...fault }]));
     },
-    take(route) {
+    take(route, objectId) {
       const key: FaultRoute | undefined = active.has(route) ? route : active.has('*') ? '*' : undefined;
       if (key === undefined) return undefined;
       const fault = active.get(key);
       if (fault === undefined) return undefined;
+      if (fault.objectIds !== undefined && (objectId === undefined || !fault.objectIds.includes(objectId))) {
+        return undefined;
+      }
       if (fault.probability !== undefined && random() >= fault.probability) return undefined;
       if (fault.times !== undefined) {
         if (fault.times <= 1) active.delete(key);

@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const { url, close } = await startMetEmulator(config);
   const faultRoutes = Object.keys(config.faults);
   process.stdout.write(
-    `met-emulator listening on ${url}${faultRoutes.length > 0 ? ` (faults on: ${faultRoutes.join(', ')})` : ''}\n`,
+    `met-emulator listening on ${url}${faultRoutes.length > 0 ? ` (faults on: ${faultRoutes.join(', ')})` : ''}` +
+      `${config.botWall ? ` (bot wall: ${config.botWall.maxRequests} requests in ${config.botWall.windowMs} ms)` : ''}\n`,
   );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

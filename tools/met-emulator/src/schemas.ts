@@ -112,19 +112,49 @@ export type ApiRoute = Exclude<FaultRoute, '*'>;
 /** Every concrete API route, in a fixed order (used for statistics). */
 export const apiRoutes: readonly ApiRoute[] = ['search', 'object', 'objects', 'departments'];
 
-const responseKinds = ['status', 'html403', 'malformedJson', 'reset'] as const;
+const responseKinds = [
+  'status',
+  'html403',
+  'malformedJson',
+  'reset',
+  'objectNotFound',
+  'notValidObject',
+  'noImage',
+  'phantomIds',
+  'reorder',
+] as const;
 
 /**
- * A fault to inject on a route. `latencyMs` delays the request and can be combined with at most one
- * response kind: `status`, `html403`, `malformedJson` or `reset`.
+ * A fault to inject on a route. `latencyMs` delays the request and can be combined with at most one kind:
+ * - `status`: that HTTP status with `{"message": "Emulated fault: HTTP <status>"}`, or with `statusBody` `html`
+ *   (an HTML page) or `empty` (no body);
+ * - `html403`: the bot wall's HTML page with 403;
+ * - `malformedJson`: a truncated JSON body with 200;
+ * - `reset`: the connection closed without an answer;
+ * - `objectNotFound`: the Met's own 404 `{"message": "ObjectID not found"}` (an object listed by search, then gone);
+ * - `notValidObject`: 404 `{"message": "Not a valid object"}`, as the Met answers for some objects it lists;
+ * - `noImage` (object route): the record with `primaryImage`, `primaryImageSmall` and `additionalImages` empty,
+ *   `isPublicDomain` unchanged (true for every bundled record);
+ * - `phantomIds` (search and objects routes): these IDs, which 404, put first in `objectIDs` (and counted in `total`);
+ * - `reorder` (search route): the same IDs in another order, `byParamOrder` rotated by the position of `q` among the
+ *   query parameters (so the same search with its parameters in another order answers differently), `perCall`
+ *   rotated by one more on every call (so two identical calls answer differently).
+ * `objectIds` limits a fault on the object route to those object IDs (others are served, and use none of `times`).
  */
 export const faultSchema = z
   .strictObject({
     latencyMs: z.number().int().min(0).max(120_000).optional(),
     status: z.number().int().min(400).max(599).optional(),
+    statusBody: z.enum(['json', 'html', 'empty']).optional(),
     html403: z.literal(true).optional(),
     malformedJson: z.literal(true).optional(),
     reset: z.literal(true).optional(),
+    objectNotFound: z.literal(true).optional(),
+    notValidObject: z.literal(true).optional(),
+    noImage: z.literal(true).optional(),
+    phantomIds: z.array(z.number().int().positive()).min(1).optional(),
+    reorder: z.enum(['byParamOrder', 'perCall']).optional(),
+    objectIds: z.array(z.number().int().positive()).min(1).optional(),
     times: z.number().int().positive().optional(),
     probability: z.number().min(0).max(1).optional(),
   })
@@ -133,14 +163,17 @@ export const faultSchema = z
     if (kinds.length > 1) {
       context.addIssue({
         code: 'custom',
-        message: `a fault may set only one of status, html403, malformedJson, reset; got ${kinds.join(', ')}`,
+        message: `a fault may set only one of ${responseKinds.join(', ')}; got ${kinds.join(', ')}`,
       });
     }
     if (kinds.length === 0 && fault.latencyMs === undefined) {
       context.addIssue({
         code: 'custom',
-        message: 'a fault must set latencyMs or one of status, html403, malformedJson, reset',
+        message: `a fault must set latencyMs or one of ${responseKinds.join(', ')}`,
       });
+    }
+    if (fault.statusBody !== undefined && fault.status === undefined) {
+      context.addIssue({ code: 'custom', path: ['statusBody'], message: 'statusBody needs a status' });
     }
   });
 
@@ -152,6 +185,19 @@ export const faultMapSchema = z.partialRecord(faultRouteSchema, faultSchema);
 
 /** Faults keyed by route. */
 export type FaultMap = Partial<Record<FaultRoute, Fault>>;
+
+/**
+ * The Met's bot wall: more than `maxRequests` API requests within `windowMs` (counted over every route, answered
+ * or not) and every API request answers the HTML 403 page for `cooldownMs`; then the count starts afresh.
+ */
+export const botWallSchema = z.strictObject({
+  maxRequests: z.number().int().positive(),
+  windowMs: z.number().int().positive().max(3_600_000),
+  cooldownMs: z.number().int().min(0).max(3_600_000),
+});
+
+/** The bot wall's settings (see {@link botWallSchema}). */
+export type BotWall = z.infer<typeof botWallSchema>;
 
 /** Formats a zod error as one line per problem, each naming the field (path) that is wrong. */
 export function describeZodError(error: z.ZodError): string {

@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { type BotWallController, createBotWall } from './bot-wall.js';
 import { departmentIdOf, sampleDepartments, sampleObjects } from './collection/index.js';
 import { createFaultController, type FaultController } from './faults.js';
 import {
   type ApiRoute,
+  type BotWall,
+  botWallSchema,
   describeZodError,
   type Fault,
   type FaultMap,
@@ -14,7 +17,7 @@ import {
   faultSchema,
   type MetObjectRecord,
 } from './schemas.js';
-import { searchObjects } from './search.js';
+import { type SearchResult, searchObjects } from './search.js';
 import { createRequestStats, type RequestStats } from './stats.js';
 
 /** Where the real API serves everything. */
@@ -31,6 +34,8 @@ export interface MetEmulatorOptions {
   faults?: FaultMap;
   /** Seed for `probability` faults, so a benchmark run can be replayed (default 1). */
   seed?: number;
+  /** A bot wall up from the start (default: none). */
+  botWall?: BotWall;
 }
 
 /** A running-or-ready emulator. */
@@ -39,6 +44,8 @@ export interface MetEmulator {
   app: FastifyInstance;
   /** Fault injection controls. */
   faults: FaultController;
+  /** The emulated bot wall (off unless set). */
+  botWall: BotWallController;
   /** Per-route request counters. */
   stats: RequestStats;
   /** Listens on `host` (default 127.0.0.1) and `port` (default 0 = ephemeral); resolves to the base URL. */
@@ -132,6 +139,16 @@ function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send({ message });
 }
 
+/** An HTML 404 page, as a web server or proxy in front of an API answers. */
+export const notFoundHtml = '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>';
+
+/** Faults that change the data a route answers with instead of replacing the answer (see {@link faultSchema}). */
+type DataFault = Pick<Fault, 'noImage' | 'phantomIds' | 'reorder'>;
+
+function isDataFault(fault: Fault): boolean {
+  return fault.noImage !== undefined || fault.phantomIds !== undefined || fault.reorder !== undefined;
+}
+
 async function applyFault(fault: Fault, route: ApiRoute, reply: FastifyReply) {
   if (fault.latencyMs !== undefined && fault.latencyMs > 0) await sleep(fault.latencyMs);
   if (fault.reset) {
@@ -147,14 +164,43 @@ async function applyFault(fault: Fault, route: ApiRoute, reply: FastifyReply) {
   if (fault.malformedJson) {
     return reply.code(200).type('application/json; charset=utf-8').send(malformedBodies[route]);
   }
+  if (fault.objectNotFound) return reply.code(404).send({ message: 'ObjectID not found' });
+  if (fault.notValidObject) return reply.code(404).send({ message: 'Not a valid object' });
   if (fault.status !== undefined) {
+    if (fault.statusBody === 'html')
+      return reply.code(fault.status).type('text/html; charset=utf-8').send(notFoundHtml);
+    if (fault.statusBody === 'empty') return reply.code(fault.status).send();
     return reply.code(fault.status).send({ message: `Emulated fault: HTTP ${fault.status}` });
   }
   return undefined;
 }
 
-function registerApiRoutes(app: FastifyInstance, records: readonly MetObjectRecord[]): void {
+/** Puts `ids` first in a list of object IDs, as a search that lists objects the API no longer serves. */
+function withPhantoms(result: SearchResult, ids: readonly number[] | undefined): SearchResult {
+  if (ids === undefined) return result;
+  return { total: result.total + ids.length, objectIDs: [...ids, ...(result.objectIDs ?? [])] };
+}
+
+function rotated(result: SearchResult, by: number): SearchResult {
+  const ids = result.objectIDs;
+  if (ids === null || ids.length === 0) return result;
+  const shift = by % ids.length;
+  return { total: result.total, objectIDs: [...ids.slice(shift), ...ids.slice(0, shift)] };
+}
+
+/** The position of `q` among the request's query parameters, in the order they were sent. */
+function positionOfQ(url: string): number {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  return Math.max(0, [...new URLSearchParams(query).keys()].indexOf('q'));
+}
+
+function registerApiRoutes(
+  app: FastifyInstance,
+  records: readonly MetObjectRecord[],
+  dataFaultOf: (request: FastifyRequest) => DataFault | undefined,
+): void {
   const byId = new Map(records.map((record) => [record.objectID, record]));
+  let reorderedCalls = 0;
 
   app.get(`${apiPrefix}/objects`, { config: { apiRoute: 'objects' } }, async (request, reply) => {
     const parsed = objectsQuerySchema.safeParse(request.query);
@@ -171,7 +217,7 @@ function registerApiRoutes(app: FastifyInstance, records: readonly MetObjectReco
         return departmentId !== undefined && departmentIds.includes(departmentId);
       })
       .map((record) => record.objectID);
-    return { total: objectIDs.length, objectIDs };
+    return withPhantoms({ total: objectIDs.length, objectIDs }, dataFaultOf(request)?.phantomIds);
   });
 
   app.get<{ Params: { objectID: string } }>(
@@ -181,6 +227,8 @@ function registerApiRoutes(app: FastifyInstance, records: readonly MetObjectReco
       const { objectID } = request.params;
       const record = /^\d+$/.test(objectID) ? byId.get(Number(objectID)) : undefined;
       if (record === undefined) return reply.code(404).send({ message: 'ObjectID not found' });
+      if (dataFaultOf(request)?.noImage)
+        return { ...record, primaryImage: '', primaryImageSmall: '', additionalImages: [] };
       return record;
     },
   );
@@ -192,11 +240,20 @@ function registerApiRoutes(app: FastifyInstance, records: readonly MetObjectReco
   app.get(`${apiPrefix}/search`, { config: { apiRoute: 'search' } }, async (request, reply) => {
     const parsed = searchQuerySchema.safeParse(request.query);
     if (!parsed.success) return badRequest(reply, describeZodError(parsed.error));
-    return searchObjects(records, parsed.data);
+    const fault = dataFaultOf(request);
+    let result = withPhantoms(searchObjects(records, parsed.data), fault?.phantomIds);
+    if (fault?.reorder === 'byParamOrder') result = rotated(result, positionOfQ(request.url));
+    if (fault?.reorder === 'perCall') result = rotated(result, reorderedCalls++);
+    return result;
   });
 }
 
-function registerAdminRoutes(app: FastifyInstance, faults: FaultController, stats: RequestStats): void {
+function registerAdminRoutes(
+  app: FastifyInstance,
+  faults: FaultController,
+  stats: RequestStats,
+  botWall: BotWallController,
+): void {
   app.get(`${adminPrefix}/health`, async () => ({ status: 'ok', objects: sampleObjects.length }));
 
   app.get(`${adminPrefix}/faults`, async () => ({ faults: faults.list() }));
@@ -232,6 +289,20 @@ function registerAdminRoutes(app: FastifyInstance, faults: FaultController, stat
     return { faults: faults.list() };
   });
 
+  app.get(`${adminPrefix}/bot-wall`, async () => botWall.state());
+
+  app.put(`${adminPrefix}/bot-wall`, async (request, reply) => {
+    const wall = botWallSchema.safeParse(request.body);
+    if (!wall.success) return badRequest(reply, `invalid bot wall: ${describeZodError(wall.error)}`);
+    botWall.set(wall.data);
+    return botWall.state();
+  });
+
+  app.delete(`${adminPrefix}/bot-wall`, async () => {
+    botWall.clear();
+    return botWall.state();
+  });
+
   app.get(`${adminPrefix}/stats`, async () => stats.snapshot());
 
   app.delete(`${adminPrefix}/stats`, async () => {
@@ -250,6 +321,12 @@ export async function createMetEmulator(options: MetEmulatorOptions = {}): Promi
     throw new Error(`createMetEmulator: invalid faults option: ${describeZodError(initialFaults.error)}`);
   }
   const faults = createFaultController(initialFaults.data, options.seed ?? 1);
+  const initialWall = options.botWall === undefined ? undefined : botWallSchema.safeParse(options.botWall);
+  if (initialWall !== undefined && !initialWall.success) {
+    throw new Error(`createMetEmulator: invalid botWall option: ${describeZodError(initialWall.error)}`);
+  }
+  const botWall = createBotWall(initialWall?.data);
+  const dataFaults = new WeakMap<FastifyRequest, DataFault>();
   const stats = createRequestStats();
   // Closing must not wait for keep-alive sockets or delayed (latency-faulted) requests: tests and
   // benchmarks stop the emulator right after their last request.
@@ -259,8 +336,16 @@ export async function createMetEmulator(options: MetEmulatorOptions = {}): Promi
     const route = request.routeOptions.config.apiRoute;
     if (route === undefined) return;
     stats.record(route, request.method, request.url);
-    const fault = faults.take(route);
-    if (fault !== undefined) return applyFault(fault, route, reply);
+    if (botWall.refuse()) return reply.code(403).type('text/html; charset=utf-8').send(botWallHtml);
+    const { objectID } = request.params as { objectID?: string };
+    const fault = faults.take(route, objectID !== undefined && /^\d+$/.test(objectID) ? Number(objectID) : undefined);
+    if (fault === undefined) return;
+    if (isDataFault(fault)) {
+      dataFaults.set(request, fault);
+      if (fault.latencyMs !== undefined && fault.latencyMs > 0) await sleep(fault.latencyMs);
+      return;
+    }
+    return applyFault(fault, route, reply);
   });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
@@ -268,13 +353,14 @@ export async function createMetEmulator(options: MetEmulatorOptions = {}): Promi
     return reply.code(statusCode).send({ message: error.message });
   });
 
-  registerApiRoutes(app, sampleObjects);
-  registerAdminRoutes(app, faults, stats);
+  registerApiRoutes(app, sampleObjects, (request) => dataFaults.get(request));
+  registerAdminRoutes(app, faults, stats, botWall);
   await app.ready();
 
   return {
     app,
     faults,
+    botWall,
     stats,
     async listen({ host = '127.0.0.1', port = 0 } = {}) {
       await app.listen({ host, port });
