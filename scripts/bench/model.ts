@@ -16,7 +16,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
@@ -27,9 +26,17 @@ import {
   toSplitFrame,
 } from '@mlms/housing-price-model';
 import { type OnnxMlflowModel, readOnnxMlflowModel, type SplitFrame } from '@mlms/mlflow-model';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
 import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
+import {
+  formatMs,
+  loadAverage,
+  type LoadResult as MeasuredLoad,
+  machineLine,
+  measureLoad,
+  percentile,
+} from './lib/load.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -55,15 +62,9 @@ const sessionOptions: ort.InferenceSession.SessionOptions = {
 };
 const children: ChildProcess[] = [];
 
-interface LoadResult {
+interface LoadResult extends MeasuredLoad {
   name: string;
   connections: number;
-  requestsPerSecond: number;
-  /** Milliseconds, from every measured response's own time (autocannon's histogram keeps whole milliseconds). */
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
 }
 
 interface Target {
@@ -95,22 +96,8 @@ async function startProcess(entry: string, env: Record<string, string>, readyUrl
   return child;
 }
 
-function percentile(sorted: ArrayLike<number>, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] as number;
-}
-
 function sortedTimes(times: readonly number[]): Float64Array {
   return Float64Array.from(times).sort();
-}
-
-function runAutocannon(options: autocannon.Options, onTime?: (ms: number) => void): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (error: unknown, result: autocannon.Result) =>
-      error ? reject(error) : resolve(result),
-    );
-    if (onTime) instance.on('response', (_client, statusCode, _bytes, ms) => statusCode === 200 && onTime(ms));
-  });
 }
 
 /** Warm-up, then a measured run of 1-row requests cycling through `bodies`. */
@@ -120,19 +107,7 @@ async function load(name: string, port: number, bodies: string[], connections: n
     connections,
     requests: bodies.map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })),
   };
-  await runAutocannon({ ...options, duration: warmupSeconds });
-  const times: number[] = [];
-  const result = await runAutocannon({ ...options, duration }, (ms) => times.push(ms));
-  const sorted = sortedTimes(times);
-  return {
-    name,
-    connections,
-    requestsPerSecond: result.requests.average,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  return { name, connections, ...(await measureLoad(options, { warmupSeconds, durationSeconds: duration })) };
 }
 
 /** One POST over a kept-alive connection; resolves with the answer and the time from sending to the last byte. */
@@ -247,9 +222,6 @@ function sameFloats(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => Math.fround(value) === Math.fround(b[index] as number));
 }
 
-/** The 1-minute load average: anything near the core count or above means other work shared the CPUs. */
-const loadAverage = () => (loadavg()[0] ?? 0).toFixed(2);
-const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
 const mark = (met: boolean) => (met ? 'met' : 'MISSED');
 
 async function main(): Promise<void> {
@@ -260,13 +232,10 @@ async function main(): Promise<void> {
   const oneRowBodies = example.data.map((row) => body({ columns: example.columns, data: [row] }));
   const large = await largeFrame(model, example);
   const largeBody = body(large.frame);
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
 
   process.stdout.write(
     `bench:model — ${modelDir}\n` +
-      `machine: ${availableParallelism()} cores (${cpu}), node ${process.version}, ` +
-      `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, ${process.platform}/${process.arch}, ` +
-      `load average ${loadAverage()}\n` +
+      `machine: ${machineLine()}, onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}\n` +
       `load runs: ${duration} s each after ${warmupSeconds} s warm-up, at ${connectionCounts.join(' and ')} ` +
       `connections, 1-row dataframe_split bodies (${oneRowBodies.length} input-example rows in rotation, ` +
       `${Buffer.byteLength(oneRowBodies[0] as string)} bytes)\n` +
@@ -350,8 +319,8 @@ async function main(): Promise<void> {
         row.name,
         String(row.connections),
         row.requestsPerSecond.toFixed(0),
-        ms(row.p50),
-        ms(row.p99),
+        formatMs(row.p50),
+        formatMs(row.p99),
         `${(row.requestsPerSecond / floorAt(row.connections).requestsPerSecond).toFixed(2)}x`,
         String(row.non2xx),
         String(row.errors),
@@ -361,11 +330,11 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\n${line([`${largeRows}-row request, sequential`, 'p50 ms', 'vs ORT'])}\n`);
   for (const row of largeResults) {
-    process.stdout.write(`${line([row.name, ms(row.p50), `${(row.p50 / ortLarge.p50).toFixed(2)}x`])}\n`);
+    process.stdout.write(`${line([row.name, formatMs(row.p50), `${(row.p50 / ortLarge.p50).toFixed(2)}x`])}\n`);
   }
   process.stdout.write(
-    `${line([`in-process ORT, ${largeRows} rows`, ms(ortLarge.p50), '1.00x'])}  (${ortLarge.runs} runs)\n` +
-      `${line(['in-process ORT, 1 row', ms(ortOne.p50), ''])}  (${ortOne.runs} runs)\n`,
+    `${line([`in-process ORT, ${largeRows} rows`, formatMs(ortLarge.p50), '1.00x'])}  (${ortLarge.runs} runs)\n` +
+      `${line(['in-process ORT, 1 row', formatMs(ortOne.p50), ''])}  (${ortOne.runs} runs)\n`,
   );
   const [floorLarge, ...serverLarge] = largeResults;
   const agree = serverLarge.every((row) => floorLarge && sameFloats(row.predictions, floorLarge.predictions));
@@ -385,7 +354,7 @@ async function main(): Promise<void> {
   const on1 = at('model server, batching on', 1);
   const largeLines = serverLarge.map((row) => {
     const ratio = row.p50 / ortLarge.p50;
-    return `  ${row.name}: ${largeRows}-row request p50 ${ms(row.p50)} ms = ${ratio.toFixed(2)}x in-process ORT (${ms(
+    return `  ${row.name}: ${largeRows}-row request p50 ${formatMs(row.p50)} ms = ${ratio.toFixed(2)}x in-process ORT (${formatMs(
       ortLarge.p50,
     )} ms) <= 1.3x: ${mark(ratio <= 1.3)}\n`;
   });
@@ -396,8 +365,8 @@ async function main(): Promise<void> {
       `  batching on at 32 connections >= 10,000 req/s: ${on32.requestsPerSecond.toFixed(0)} ${mark(
         on32.requestsPerSecond >= 10_000,
       )}\n` +
-      `  p50 <= 1 ms at 1 connection: batching off ${ms(off1.p50)} ms ${mark(off1.p50 <= 1)}, ` +
-      `batching on ${ms(on1.p50)} ms ${mark(on1.p50 <= 1)}\n` +
+      `  p50 <= 1 ms at 1 connection: batching off ${formatMs(off1.p50)} ms ${mark(off1.p50 <= 1)}, ` +
+      `batching on ${formatMs(on1.p50)} ms ${mark(on1.p50 <= 1)}\n` +
       largeLines.join(''),
   );
 }
