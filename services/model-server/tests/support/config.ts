@@ -1,14 +1,10 @@
+import { quietServiceTestSettings } from '../../../../test-support/config.js';
 import type { ModelServerConfig } from '../../src/config/settings.js';
 
 /** A complete configuration for tests: quiet logs, loopback, any free port. */
 export function testConfig(overrides: Partial<ModelServerConfig> = {}): ModelServerConfig {
   return {
-    env: 'test',
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    logPretty: false,
-    shutdownGraceMs: 1000,
+    ...quietServiceTestSettings,
     modelUri: 'unset',
     modelName: 'housing-price',
     modelVersion: '',

@@ -1,14 +1,10 @@
+import { quietServiceTestSettings } from '../../../../test-support/config.js';
 import type { OrchestratorConfig } from '../../src/config/settings.js';
 
 /** A complete configuration for tests: quiet logs, loopback, short start-up back-off. */
 export function testConfig(overrides: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
   return {
-    env: 'test',
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    logPretty: false,
-    shutdownGraceMs: 1000,
+    ...quietServiceTestSettings,
     modelServer: {
       url: 'http://model-server.test',
       connectTimeoutMs: 500,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp as buildModelServer, type ModelServerConfig } from '@mlms/model-server';
 import type { ServiceApp } from '@mlms/service-kit';
+import { testConfig as modelServerTestConfig } from '../../../model-server/tests/support/config.js';
 import { buildOrchestrator, type OrchestratorApp } from '../../src/app.js';
 import type { OrchestratorConfig } from '../../src/config/settings.js';
 import { testConfig } from './config.js';
@@ -27,25 +28,7 @@ export async function startModelServer(
   overrides: Partial<ModelServerConfig> = {},
   port = 0,
 ): Promise<{ app: ServiceApp; url: string; port: number; post(path: string, body: unknown): Promise<Reply> }> {
-  const app = await buildModelServer({
-    env: 'test',
-    host: '127.0.0.1',
-    port,
-    logLevel: 'silent',
-    logPretty: false,
-    shutdownGraceMs: 1000,
-    modelUri,
-    modelName: 'housing-price',
-    modelVersion: '',
-    sessionThreads: 1,
-    batchingEnabled: true,
-    batchMaxRows: 4096,
-    maxBodyBytes: 10 * 1024 * 1024,
-    requestTimeoutMs: 10_000,
-    payloadLogEnabled: false,
-    payloadLogFile: '/tmp/unused.jsonl',
-    ...overrides,
-  });
+  const app = await buildModelServer(modelServerTestConfig({ port, modelUri, ...overrides }));
   await app.listen({ host: '127.0.0.1', port });
   const bound = (app.server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${bound}`;
