@@ -6,13 +6,10 @@ import { registerV2Routes } from '../../src/http/v2-routes.js';
 import { type BatchRunner, MicroBatcher } from '../../src/service/batcher.js';
 import { createModelMetrics } from '../../src/service/model-metrics.js';
 import { ScoringService } from '../../src/service/scoring-service.js';
+import { AREA_ROOMS_ZONE } from './inputs.js';
 
 /** A model with one column of each kind a request can hold: a double, a long fed as int64 `[N, 1]`, and text. */
-export const STUB_INPUTS: ModelInput[] = [
-  { name: 'area', columnType: 'double', element: 'float64', shape: [-1], required: true },
-  { name: 'rooms', columnType: 'long', element: 'int64', shape: [-1, 1], required: true },
-  { name: 'zone', columnType: 'string', element: 'string', shape: [-1], required: true },
-];
+export const STUB_INPUTS: ModelInput[] = AREA_ROOMS_ZONE;
 export const STUB_OUTPUTS: ModelOutput[] = [{ name: 'variable', datatype: 'FP64' }];
 export const STUB_IDENTITY = { name: 'housing', version: '7' };
 

@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@mlms/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_FILE, loadModelServerConfig } from '../../../src/config/settings.js';
-
-function thrown(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../../support/thrown.js';
 
 describe('loadModelServerConfig', () => {
   let directory: string;

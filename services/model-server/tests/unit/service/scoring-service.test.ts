@@ -4,17 +4,14 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ColumnBatch, OutputTensor } from '../../../src/dto/batch.js';
-import type { ModelInput, ModelOutput } from '../../../src/dto/model.js';
+import type { ModelOutput } from '../../../src/dto/model.js';
 import { MicroBatcher } from '../../../src/service/batcher.js';
 import { createModelMetrics, type ModelMetrics } from '../../../src/service/model-metrics.js';
 import { PayloadLog } from '../../../src/service/payload-log.js';
 import { PredictionTimeoutError, ScoringService } from '../../../src/service/scoring-service.js';
+import { AREA_ROOMS_ZONE } from '../../support/inputs.js';
 
-const INPUTS: ModelInput[] = [
-  { name: 'area', columnType: 'double', element: 'float64', shape: [-1], required: true },
-  { name: 'rooms', columnType: 'long', element: 'int64', shape: [-1, 1], required: true },
-  { name: 'zone', columnType: 'string', element: 'string', shape: [-1], required: true },
-];
+const INPUTS = AREA_ROOMS_ZONE;
 const OUTPUTS: ModelOutput[] = [
   { name: 'variable', datatype: 'FP32' },
   { name: 'label', datatype: 'INT64' },

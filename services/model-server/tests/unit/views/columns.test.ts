@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnElementType } from '../../../src/dto/batch.js';
 import type { ModelInput } from '../../../src/dto/model.js';
 import {
   decodeColumnObject,
@@ -13,15 +12,8 @@ import {
   RequestFormatError,
   SchemaError,
 } from '../../../src/views/columns.js';
-
-function column(
-  name: string,
-  columnType: ModelInput['columnType'],
-  element: ColumnElementType,
-  required = true,
-): ModelInput {
-  return { name, columnType, element, shape: [-1], required };
-}
+import { column } from '../../support/inputs.js';
+import { thrown } from '../../support/thrown.js';
 
 const area = column('area', 'double', 'float64');
 const ratio = column('ratio', 'float', 'float32');
@@ -33,15 +25,6 @@ const zone = column('zone', 'string', 'string');
 /** Decodes one column of cells through the `dataframe_split` path. */
 function decodeCells(input: ModelInput, cells: unknown[]) {
   return decodeSplitFrame({ columns: [input.name], data: cells.map((cell) => [cell]) }, [input]);
-}
-
-function thrown(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
 }
 
 describe('decodeSplitFrame cell rules', () => {

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelInput } from '../../../src/dto/model.js';
 import { RequestFormatError, SchemaError } from '../../../src/views/columns.js';
 import { decodeInvocationsCsv, decodeInvocationsJson } from '../../../src/views/mlflow-request.js';
+import { AREA_ROOMS_ZONE } from '../../support/inputs.js';
+import { thrown } from '../../support/thrown.js';
 
-const INPUTS: ModelInput[] = [
-  { name: 'area', columnType: 'double', element: 'float64', shape: [-1], required: true },
-  { name: 'rooms', columnType: 'long', element: 'int64', shape: [-1, 1], required: true },
-  { name: 'zone', columnType: 'string', element: 'string', shape: [-1], required: true },
-];
+const INPUTS = AREA_ROOMS_ZONE;
 
 const EXPECTED = {
   rows: 2,
   columns: [Float64Array.of(1.5, Number.NaN), BigInt64Array.of(3n, 4n), ['RL', '']],
 };
-
-function thrown(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('decodeInvocationsJson', () => {
   it.each([

@@ -9,12 +9,10 @@ import {
   v2InferRequestSchema,
   v2InferResponseJson,
 } from '../../../src/views/v2.js';
+import { AREA_ROOMS_ZONE } from '../../support/inputs.js';
+import { thrown } from '../../support/thrown.js';
 
-const INPUTS: ModelInput[] = [
-  { name: 'area', columnType: 'double', element: 'float64', shape: [-1], required: true },
-  { name: 'rooms', columnType: 'long', element: 'int64', shape: [-1, 1], required: true },
-  { name: 'zone', columnType: 'string', element: 'string', shape: [-1], required: true },
-];
+const INPUTS = AREA_ROOMS_ZONE;
 
 type Tensor = V2InferRequest['inputs'][number];
 
@@ -29,15 +27,6 @@ function request(...inputs: Tensor[]): V2InferRequest {
 const area = tensor('area', [2], 'FP64', [1.5, null]);
 const rooms = tensor('rooms', [2, 1], 'INT64', [[3], [4]]);
 const zone = tensor('zone', [2], 'BYTES', ['RL', null]);
-
-function thrown(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('decodeV2Request', () => {
   it('decodes [N] and nested [N, 1] inputs into columns, null as a missing value', () => {
