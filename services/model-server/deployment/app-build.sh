@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the default model if this checkout has none yet, runs the test suite with its coverage gate, then builds the
 # model-server image with docker, or with podman when there is no Docker engine (only the docker client), and prints
-# the image's size.
+# the image's size (scripts/container/app-build.sh, with the model as what this image adds).
 #
 # Usage: services/model-server/deployment/app-build.sh [image-tag]     (default tag: model-server:latest)
 #   MODEL_DIR=<path>        MLflow model directory to bake in at /app/model, relative to the repository root (the build
@@ -11,60 +11,25 @@
 #                           without a registry: scripts/container/standin-base.sh, then NODE_IMAGE=localhost/node-standin:24
 #   CONTAINER_ENGINE=docker|podman   skip the detection
 set -euo pipefail
+# shellcheck source=../../../scripts/container/app-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/container/app-build.sh"
 
-cd "$(dirname "${BASH_SOURCE[0]}")"
-repo_root="$(cd ../../.. && pwd)"
-dockerfile="${repo_root}/services/model-server/Dockerfile"
-image="${1:-model-server:latest}"
 default_model_dir=ml/housing-price-model/models/default
 model_dir="${MODEL_DIR:-$default_model_dir}"
 
-fail() {
-  echo "app-build.sh: $*" >&2
-  exit 1
+app_build_check() {
+  [[ "$model_dir" != /* ]] || app_build_fail "MODEL_DIR must be relative to the repository root (the build context), not ${model_dir}"
 }
 
-command -v node >/dev/null 2>&1 || fail "node is not installed (Node 20.19 or newer is needed to run the tests)"
-command -v npm >/dev/null 2>&1 || fail "npm is not installed"
-node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
-  fail "Node $(node --version) is too old: the repository needs 20.19 or newer"
-[[ -d "${repo_root}/node_modules" ]] || fail "dependencies are not installed: run 'npm ci' in ${repo_root}"
-[[ "$model_dir" != /* ]] || fail "MODEL_DIR must be relative to the repository root (the build context), not ${model_dir}"
-
-engine="${CONTAINER_ENGINE:-}"
-if [[ -z "$engine" ]]; then
-  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-    engine=docker
-  elif command -v podman >/dev/null 2>&1; then
-    engine=podman
-  else
-    fail "no container engine: install Docker, or Podman (scripts/system-deps.sh)"
+app_build_prepare() {
+  if [[ ! -f "${repo_root}/${model_dir}/MLmodel" ]]; then
+    [[ "$model_dir" == "$default_model_dir" ]] || app_build_fail "MODEL_DIR=${model_dir} has no MLmodel: not an MLflow model directory"
+    echo "==> Training the default model (npm run train:default)"
+    (cd "$repo_root" && npm run train:default)
   fi
-fi
-case "$engine" in
-  docker) build=(docker build) inspect=(docker image inspect) ;;
-  # Through the project's wrapper (runc, project containers.conf); host networking needs no bridge setup.
-  podman)
-    build=("${repo_root}/scripts/container/podman.sh" build --network host --format docker)
-    inspect=("${repo_root}/scripts/container/podman.sh" image inspect)
-    ;;
-  *) fail "CONTAINER_ENGINE must be docker or podman, not '${engine}'" ;;
-esac
+}
 
-if [[ ! -f "${repo_root}/${model_dir}/MLmodel" ]]; then
-  [[ "$model_dir" == "$default_model_dir" ]] || fail "MODEL_DIR=${model_dir} has no MLmodel: not an MLflow model directory"
-  echo "==> Training the default model (npm run train:default)"
-  (cd "$repo_root" && npm run train:default)
-fi
+app_build_args=(--build-arg "MODEL_DIR=${model_dir}")
+app_build_note=", model ${model_dir}"
 
-echo "==> Tests with coverage (npm test)"
-(cd "$repo_root" && npm test)
-
-build_args=(--build-arg "MODEL_DIR=${model_dir}")
-if [[ -n "${NODE_IMAGE:-}" ]]; then build_args+=(--build-arg "NODE_IMAGE=${NODE_IMAGE}"); fi
-
-echo "==> Building ${image} with ${engine}${NODE_IMAGE:+ on ${NODE_IMAGE}}, model ${model_dir}"
-"${build[@]}" --file "$dockerfile" --tag "$image" "${build_args[@]}" "$repo_root"
-
-size_bytes="$("${inspect[@]}" --format '{{.Size}}' "$image")"
-echo "==> Built ${image}: $((size_bytes / 1000000)) MB (${size_bytes} bytes)"
+app_build model-server "$@"
