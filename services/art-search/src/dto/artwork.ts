@@ -28,3 +28,25 @@ export interface ArtworkSearchQuery {
   title: string;
   departmentId?: number | undefined;
 }
+
+/** A page of a search: which slice of the matches to fill in with their records. */
+export interface ArtworkPageQuery {
+  /** Words to look for. */
+  query: string;
+  /** Only in titles (true), or anywhere in the record the Met indexes: artist, culture, tags, description (false). */
+  titleOnly: boolean;
+  departmentId?: number | undefined;
+  /** Only objects with an image (the Met's `hasImages`, which some records with no open-access image pass). */
+  hasImages?: boolean | undefined;
+  /** How many records to fill in, from `offset` on in the Met's relevance order. */
+  limit: number;
+  offset: number;
+}
+
+export interface ArtworkPage {
+  /** How many objects matched the query in all. */
+  total: number;
+  offset: number;
+  /** The filled-in records of the page, in the Met's order; IDs the Met no longer knows are left out. */
+  artworks: Artwork[];
+}

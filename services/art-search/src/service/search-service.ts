@@ -1,5 +1,12 @@
 import { NotFoundError } from '@mlms/service-kit';
-import type { Artwork, ArtworkSearchQuery, ArtworkSearchResult, Department } from '../dto/artwork.js';
+import type {
+  Artwork,
+  ArtworkPage,
+  ArtworkPageQuery,
+  ArtworkSearchQuery,
+  ArtworkSearchResult,
+  Department,
+} from '../dto/artwork.js';
 import type { MetProvider } from '../provider/met-provider.js';
 import type { MetObject } from '../views/met.js';
 
@@ -49,6 +56,38 @@ export class SearchService {
     const object = await this.met.getObject(objectId);
     if (!object) throw new NotFoundError(`No artwork with object ID ${objectId}.`);
     return { ...toArtwork(object), totalResults: 1 };
+  }
+
+  /**
+   * One page of a search, with every match on it filled in with its record (not bare IDs): the Met's matches from
+   * `offset` on, `limit` of them, fetched `concurrency` at a time and kept in the Met's relevance order. IDs the Met
+   * no longer knows are left out (IDs come and go between a search and an object lookup). Nothing matching is an
+   * empty page with total 0, not an error: a page past the end is empty too.
+   *
+   * @throws UpstreamError | UpstreamTimeoutError when the Met cannot be asked.
+   */
+  async searchArtworks(query: ArtworkPageQuery): Promise<ArtworkPage> {
+    const response = await this.met.search({
+      q: query.query,
+      ...(query.titleOnly ? { title: true } : {}),
+      ...(query.hasImages ? { hasImages: true } : {}),
+      ...(query.departmentId !== undefined ? { departmentId: query.departmentId } : {}),
+    });
+    const ids = response.objectIDs.slice(query.offset, query.offset + query.limit);
+    const objects: (MetObject | null)[] = new Array(ids.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const index = next++;
+        objects[index] = await this.met.getObject(ids[index] as number);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, ids.length) }, worker));
+    return {
+      total: response.total,
+      offset: query.offset,
+      artworks: objects.filter((object): object is MetObject => object !== null).map(toArtwork),
+    };
   }
 
   /** Lists the museum's departments, for the `departmentId` filter. */

@@ -234,3 +234,89 @@ describe('SearchService.listDepartments', () => {
     expect(departments).toEqual([{ id: 11, name: 'European Paintings' }]);
   });
 });
+
+describe('SearchService.searchArtworks', () => {
+  const page = { query: 'wheat', titleOnly: true, limit: 2, offset: 0 };
+
+  it('given a title query, when searching a page, then fills in each match in the Met order and says how many matched', async () => {
+    // Given
+    const stub = new StubMetProvider([436105, 1, 2], { 436105: deathOfSocrates, 1: wheatField, 2: withoutImage(2) });
+
+    // When
+    const result = await serviceWith(stub).searchArtworks(page);
+
+    // Then
+    expect(result.total).toBe(3);
+    expect(result.offset).toBe(0);
+    expect(result.artworks.map((artwork) => artwork.objectId)).toEqual([436105, 436535]);
+    const { totalResults: _, ...socrates } = socratesArtwork(1);
+    expect(result.artworks[0]).toEqual(socrates);
+    expect(stub.searches).toEqual([{ q: 'wheat', title: true }]);
+    expect(stub.objectRequests).toEqual([436105, 1]);
+  });
+
+  it('given an offset, when searching a page, then fills in only the matches from the offset on', async () => {
+    // Given
+    const stub = new StubMetProvider([436105, 1, 2], { 436105: deathOfSocrates, 1: wheatField, 2: withoutImage(2) });
+
+    // When
+    const result = await serviceWith(stub).searchArtworks({ ...page, offset: 2 });
+
+    // Then
+    expect(result.artworks.map((artwork) => artwork.objectId)).toEqual([2]);
+    expect(result.artworks[0]?.primaryImage).toBeNull();
+    expect(stub.objectRequests).toEqual([2]);
+  });
+
+  it('given free text, a department and hasImages, when searching, then passes them to the Met search', async () => {
+    // Given
+    const stub = new StubMetProvider([], {});
+
+    // When
+    const result = await serviceWith(stub).searchArtworks({
+      ...page,
+      titleOnly: false,
+      departmentId: 11,
+      hasImages: true,
+    });
+
+    // Then
+    expect(result).toEqual({ total: 0, offset: 0, artworks: [] });
+    expect(stub.searches).toEqual([{ q: 'wheat', hasImages: true, departmentId: 11 }]);
+    expect(stub.objectRequests).toEqual([]);
+  });
+
+  it('given a match the Met no longer knows, when searching a page, then leaves it out', async () => {
+    // Given
+    const stub = new StubMetProvider([5, 436105], { 5: 'missing', 436105: deathOfSocrates });
+
+    // When
+    const result = await serviceWith(stub).searchArtworks(page);
+
+    // Then
+    expect(result.artworks.map((artwork) => artwork.objectId)).toEqual([436105]);
+    expect(result.total).toBe(2);
+  });
+
+  it('given a large page, when searching, then never fetches more records at once than the concurrency', async () => {
+    // Given
+    const ids = Array.from({ length: 20 }, (_, index) => 1000 + index);
+    const stub = new StubMetProvider(ids, Object.fromEntries(ids.map((id) => [id, withoutImage(id)])));
+
+    // When
+    const result = await serviceWith(stub, 5, 3).searchArtworks({ ...page, limit: 20 });
+
+    // Then
+    expect(result.artworks.map((artwork) => artwork.objectId)).toEqual(ids);
+    expect(stub.maxInFlight).toBe(3);
+  });
+
+  it('given the Met fails on a record, when searching a page, then the upstream error propagates', async () => {
+    // Given
+    const failure = new UpstreamError('Met Collection API', 'status', 'Met Collection API answered HTTP 500.');
+    const stub = new StubMetProvider([436105, 1], { 436105: deathOfSocrates, 1: failure });
+
+    // When / Then
+    await expect(serviceWith(stub).searchArtworks(page)).rejects.toBe(failure);
+  });
+});
