@@ -11,6 +11,9 @@ export default defineConfig({
   test: {
     include: ['{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts'],
     environment: 'node',
+    // eventsource and eventsource-parser (under the MCP SDK's client) export their TypeScript sources under `source`
+    // too: let Vite load them, and the SDK that imports them, so that Vite compiles those sources.
+    server: { deps: { inline: [/@modelcontextprotocol[/\\]sdk/, /eventsource/] } },
     testTimeout: 20_000,
     hookTimeout: 30_000,
     coverage: {

@@ -3,12 +3,16 @@ import {
   createServiceMetrics,
   healthPlugin,
   type ServiceApp,
+  type ServiceMetrics,
   ServiceResources,
   UpstreamClient,
 } from '@mlms/service-kit';
 import type { Dispatcher } from 'undici';
 import type { ArtSearchConfig } from './config/settings.js';
 import { registerArtSearchRoutes } from './http/routes.js';
+import { registerMcpRoutes } from './mcp/http.js';
+import { createArtSearchMcpServer } from './mcp/server.js';
+import { ImageProvider } from './provider/image-provider.js';
 import { MetProvider } from './provider/met-provider.js';
 import { SearchService } from './service/search-service.js';
 
@@ -24,13 +28,29 @@ export interface BuildAppOverrides {
   metDispatcher?: Dispatcher;
   /** Replaces the whole business layer (route tests pass a stub). */
   searchService?: SearchService;
+  /** Replaces the image host's connection pool (tests pass undici's MockAgent). */
+  imageDispatcher?: Dispatcher;
 }
 
+/** The layer below every interface: the REST routes and MCP (over HTTP or stdio) share one of these. */
+export interface SearchLayer {
+  metrics: ServiceMetrics;
+  /** What to close on shutdown (the Met client's connection pool). */
+  resources: ServiceResources;
+  metClient: UpstreamClient;
+  provider: MetProvider;
+  service: SearchService;
+  images: ImageProvider;
+}
+
+/** The largest image `get_artwork_image` sends (MCP clients hand images to a model; the Met's originals can be huge). */
+const MAX_IMAGE_BYTES = 8 * 1024 * 1024;
+
 /**
- * The composition root: builds the Met client, provider, service and routes from one configuration.
- * Nothing is built at import time, so tests build as many independent apps as they like, without a port.
+ * Builds the Met client (with its request budget), the cached provider and the service from one configuration: one
+ * of each per process, whichever interfaces use them, so the Met budget and the cache hold across all of them.
  */
-export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): Promise<ServiceApp> {
+export function buildSearchLayer(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): SearchLayer {
   const metrics = createServiceMetrics(SERVICE_NAME);
   const resources = new ServiceResources();
   const { refusalCooldownMs, ...met } = config.met;
@@ -60,6 +80,21 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
   const service =
     overrides.searchService ??
     new SearchService(provider, { maxCandidates: config.searchMaxCandidates, concurrency: config.searchConcurrency });
+  const images = new ImageProvider({
+    userAgent: config.userAgent,
+    timeoutMs: config.met.timeoutMs,
+    maxBytes: MAX_IMAGE_BYTES,
+    dispatcher: overrides.imageDispatcher,
+  });
+  return { metrics, resources, metClient, provider, service, images };
+}
+
+/**
+ * The composition root: builds the search layer, then the REST routes and the MCP endpoint over it, from one
+ * configuration. Nothing is built at import time, so tests build as many independent apps as they like, without a port.
+ */
+export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverrides = {}): Promise<ServiceApp> {
+  const { metrics, resources, metClient, provider, service, images } = buildSearchLayer(config, overrides);
 
   const app = await createServiceApp({
     name: SERVICE_NAME,
@@ -84,5 +119,7 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
     cacheMs: config.readinessCacheMs,
   });
   await registerArtSearchRoutes(app, service, { upstream: metClient.name, config: config.met });
+  const mcp = { service, images, log: app.log };
+  await registerMcpRoutes(app, { createServer: () => createArtSearchMcpServer(mcp, SERVICE_VERSION) });
   return app;
 }
