@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       `  The system is up (ENV=local, Met emulator on http://localhost:${emulatorPort}).`,
       `  Art search docs:   ${url}/docs`,
       `  Sample search:     ${url}/api/search?title=The%20Death%20of%20Socrates`,
+      `  Art search MCP:    ${url}/mcp   (Streamable HTTP; stdio: npm run -s mcp)`,
       `  Model server docs: ${modelUrl}/docs   (model: ${shownModelDir})`,
       `  Sample prediction: curl -X POST ${modelUrl}/invocations -H 'Content-Type: application/json' -d @${shownModelDir}/serving_input_example.json`,
       `  Price API docs:    http://localhost:${orchestratorPort}/docs`,

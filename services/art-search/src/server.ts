@@ -10,6 +10,7 @@ await runServiceMain({
   banner: (url, config) => [
     `art-search (ENV=${config.env}) listening on ${url}, Met API at ${config.met.url}`,
     `API docs: ${url}/docs`,
+    `MCP:      ${url}/mcp (Streamable HTTP)`,
     `Try it:   ${url}/api/search?title=The%20Death%20of%20Socrates`,
   ],
 });
