@@ -80,3 +80,38 @@ export async function inventoryOf(image: string, listFolders: string[] = []): Pr
   ]);
   return JSON.parse(output) as ImageInventory;
 }
+
+/**
+ * Names no service image may ship, whatever the service: test runners, compilers, linters, the browser driver and the
+ * repository's other dev tools. Each test adds what its service must not carry either.
+ */
+export const devToolPackages = [
+  'vitest',
+  '@vitest/coverage-v8',
+  'typescript',
+  'tsx',
+  'esbuild',
+  '@biomejs/biome',
+  'playwright-core',
+  'fast-check',
+  'autocannon',
+  'lefthook',
+  '@types/node',
+];
+
+/** Files that are not compiled JavaScript, JSON or YAML (sources, maps, declarations, ...). */
+export function notJsJsonOrYaml(files: string[]): string[] {
+  return files.filter((file) => !/\.(js|json|yaml)$/.test(file));
+}
+
+/** Files in a `src`, `test`, `tests` or `__tests__` folder. */
+export function inSourceOrTestFolders(files: string[]): string[] {
+  return files.filter((file) => /(^|\/)(tests?|__tests__|src)\//.test(file));
+}
+
+/** The locations among `packages` (`node_modules/<name>`, at the top or nested) of any of `names`. */
+export function locationsOf(packages: string[], names: string[]): string[] {
+  return packages.filter((location) =>
+    names.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
+  );
+}

@@ -5,6 +5,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDefaultModel } from '@mlms/housing-price-model';
+import { buildApp, loadModelServerConfig } from '@mlms/model-server';
+import type { ServiceApp } from '@mlms/service-kit';
 import { artifactsDir, buildImage, repoRoot } from './podman.js';
 
 /** The default model, relative to the repository root (the build context): what the image bakes in at /app/model. */
@@ -47,4 +49,14 @@ export async function buildModelServerImage(nodeImage: string): Promise<string> 
     });
   }
   return modelServerImage;
+}
+
+/**
+ * The model server built from source in this process (quiet, local settings) serving `modelDir`: the reference the
+ * containers' answers are compared with. The caller closes it.
+ */
+export async function inProcessModelServer(modelDir: string): Promise<ServiceApp> {
+  return await buildApp(
+    loadModelServerConfig({ ENV: 'local', MODEL_URI: modelDir, LOG_LEVEL: 'silent', LOG_PRETTY: 'false' }),
+  );
 }

@@ -1,22 +1,31 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetEmulator } from '@mlms/met-emulator';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { inventoryOf } from '../../../../scripts/container/system-test/image-inventory.js';
+import {
+  devToolPackages,
+  inSourceOrTestFolders,
+  inventoryOf,
+  locationsOf,
+  notJsJsonOrYaml,
+} from '../../../../scripts/container/system-test/image-inventory.js';
 import {
   artifactsDir,
   buildImage,
   ensureStandinBase,
-  freeLoopbackPort,
-  imageSize,
-  podman,
-  podmanAvailable,
-  podmanOk,
   repoRoot,
-  waitFor200,
 } from '../../../../scripts/container/system-test/podman.js';
+import {
+  ContainerSet,
+  containerUsers,
+  type RunningContainer,
+  requirePodman,
+  runHealthcheck,
+  sizeOverBase,
+  stopWithSigterm,
+} from '../../../../scripts/container/system-test/service-container.js';
 
 // The image under test is built here from services/art-search/Dockerfile on the local stand-in base; set
 // SYSTEM_TEST_IMAGE to test an image built beforehand from the same base (e.g. by deployment/app-build.sh).
@@ -28,17 +37,7 @@ const searchTitle = 'The Death of Socrates';
 const expectedImageUrl = 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg';
 // Names an image must never ship: test runners, compilers, linters, browsers, and the ML workspace's runtime.
 const devOnlyPackages = [
-  'vitest',
-  '@vitest/coverage-v8',
-  'typescript',
-  'tsx',
-  'esbuild',
-  '@biomejs/biome',
-  'playwright-core',
-  'fast-check',
-  'autocannon',
-  'lefthook',
-  '@types/node',
+  ...devToolPackages,
   'onnxruntime-node',
   'onnxruntime-common',
   'ml-random-forest',
@@ -52,13 +51,8 @@ const megabyte = 1_000_000;
 // coming along would blow well past this.
 const sizeOverBaseBudget = 80 * megabyte;
 
-interface RunningContainer {
-  name: string;
-  url: string;
-}
-
 describe('art-search container image', () => {
-  const startedContainers: string[] = [];
+  const containers = new ContainerSet('art-search-system');
   let baseImage = '';
   let metEmulator: { url: string; close(): Promise<void> } | undefined;
   let service: RunningContainer;
@@ -67,38 +61,11 @@ describe('art-search container image', () => {
   /** Runs the image against the host's Met emulator, on a free loopback port, and waits until it is ready. */
   async function startContainer(role: string): Promise<RunningContainer> {
     if (!metEmulator) throw new Error('the Met emulator is not running');
-    const port = await freeLoopbackPort();
-    const name = `art-search-system-${process.pid}-${role}`;
-    startedContainers.push(name);
-    await podmanOk([
-      'run',
-      '--detach',
-      '--name',
-      name,
-      '--network',
-      'host',
-      '--env',
-      'ENV=local',
-      '--env',
-      `MET_API_URL=${metEmulator.url}`,
-      '--env',
-      `PORT=${port}`,
-      '--env',
-      'HOST=127.0.0.1',
-      image,
-    ]);
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor200(`${url}/health/ready`, 30_000, async () => {
-      const logs = await podman(['logs', name]);
-      return `logs of ${name}:\n${logs.stdout}${logs.stderr}`;
-    });
-    return { name, url };
+    return await containers.start(role, image, { env: { ENV: 'local', MET_API_URL: metEmulator.url } });
   }
 
   beforeAll(async () => {
-    if (!(await podmanAvailable())) {
-      throw new Error('podman is not installed; run scripts/system-deps.sh (apt-get install -y podman runc chromium)');
-    }
+    await requirePodman('podman runc chromium');
     baseImage = await ensureStandinBase();
     if (!prebuiltImage) {
       await buildImage({ dockerfile: 'services/art-search/Dockerfile', tag: image, nodeImage: baseImage });
@@ -109,12 +76,7 @@ describe('art-search container image', () => {
 
   afterAll(async () => {
     await browser?.close();
-    mkdirSync(artifactsDir, { recursive: true });
-    for (const name of startedContainers) {
-      const logs = await podman(['logs', name]);
-      writeFileSync(join(artifactsDir, `${name}.log`), `${logs.stdout}${logs.stderr}`);
-      await podman(['rm', '--force', name]);
-    }
+    await containers.removeAll();
     await metEmulator?.close();
   }, 60_000);
 
@@ -135,25 +97,22 @@ describe('art-search container image', () => {
     // Given the running container (no systemd here, so podman never schedules the check itself)
 
     // When the health check is run by hand
-    const check = await podman(['healthcheck', 'run', service.name]);
-    const status = await podmanOk(['inspect', '--format', '{{.State.Health.Status}}', service.name]);
+    const { check, status } = await runHealthcheck(service.name);
 
     // Then it passes and the container is marked healthy
     expect(check.exitCode, check.stderr).toBe(0);
-    expect(status.trim()).toBe('healthy');
+    expect(status).toBe('healthy');
   });
 
   it('runs the service as the non-root node user', async () => {
     // Given the running container
 
     // When its service process and a new process in it are asked who they are
-    const top = await podmanOk(['top', service.name, 'user', 'args']);
-    const uid = await podmanOk(['exec', service.name, 'id', '-u']);
+    const users = await containerUsers(service.name, 'services/art-search/dist/server.js');
 
     // Then both are the `node` user, uid 1000
-    const serviceProcess = top.split('\n').find((line) => line.includes('services/art-search/dist/server.js'));
-    expect(serviceProcess?.trim().split(/\s+/)[0]).toBe('node');
-    expect(uid.trim()).toBe('1000');
+    expect(users.serviceUser).toBe('node');
+    expect(users.execUid).toBe('1000');
   });
 
   it('holds only compiled JavaScript, its config and the production dependencies of art-search', async () => {
@@ -168,13 +127,10 @@ describe('art-search container image', () => {
     expect(inventory.appFiles).toContain('services/art-search/dist/server.js');
     expect(inventory.appFiles).toContain('services/art-search/dist/config/config.yaml');
     expect(inventory.appFiles).toContain('packages/service-kit/dist/index.js');
-    expect(inventory.appFiles.filter((file) => !/\.(js|json|yaml)$/.test(file))).toEqual([]);
-    expect(inventory.appFiles.filter((file) => /(^|\/)(tests?|__tests__|src)\//.test(file))).toEqual([]);
+    expect(notJsJsonOrYaml(inventory.appFiles)).toEqual([]);
+    expect(inSourceOrTestFolders(inventory.appFiles)).toEqual([]);
     // And node_modules holds nothing but art-search's production closure, with service-kit linked to its copy
-    const devOnly = inventory.packages.filter((location) =>
-      devOnlyPackages.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
-    );
-    expect(devOnly).toEqual([]);
+    expect(locationsOf(inventory.packages, devOnlyPackages)).toEqual([]);
     expect(inventory.packages.filter((location) => !allowedPackages.has(location))).toEqual([]);
     expect(inventory.packages).toContain('node_modules/fastify');
     expect(inventory.links['node_modules/@mlms/service-kit']).toBe('/app/packages/service-kit');
@@ -183,19 +139,10 @@ describe('art-search container image', () => {
   it('stays within its size budget over the base image', async () => {
     // Given the image and the base it was built on
 
-    // When podman reports their sizes
-    const size = await imageSize(image);
-    const base = await imageSize(baseImage);
+    // When podman reports their sizes (recorded in .system-test/image-size.json)
+    const overBase = await sizeOverBase(image, baseImage, 'image-size.json');
 
-    // Then what the service adds is small, and the numbers are recorded
-    const overBase = size - base;
-    const report = { image, size, baseImage, baseSize: base, overBase };
-    mkdirSync(artifactsDir, { recursive: true });
-    writeFileSync(join(artifactsDir, 'image-size.json'), `${JSON.stringify(report, null, 2)}\n`);
-    console.info(
-      `image ${image}: ${(size / megabyte).toFixed(1)} MB; ` +
-        `base ${baseImage}: ${(base / megabyte).toFixed(1)} MB; over base: ${(overBase / megabyte).toFixed(1)} MB`,
-    );
+    // Then what the service adds is small
     expect(overBase).toBeGreaterThan(0);
     expect(overBase).toBeLessThan(sizeOverBaseBudget);
   });
@@ -255,11 +202,10 @@ describe('art-search container image', () => {
     const doomed = await startContainer('sigterm');
 
     // When podman stops it, allowing 10 s before it would resort to SIGKILL
-    const stop = await podman(['stop', '--time', '10', doomed.name]);
-    const exitCode = await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', doomed.name]);
+    const { stop, exitCode } = await stopWithSigterm(doomed.name);
 
     // Then the service shut down by itself, cleanly
     expect(stop.exitCode, stop.stderr).toBe(0);
-    expect(exitCode.trim()).toBe('0');
+    expect(exitCode).toBe('0');
   });
 });

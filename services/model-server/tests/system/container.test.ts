@@ -1,28 +1,33 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, loadModelServerConfig } from '@mlms/model-server';
-import type { ServiceApp } from '@mlms/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { inventoryOf } from '../../../../scripts/container/system-test/image-inventory.js';
+import {
+  devToolPackages,
+  inSourceOrTestFolders,
+  inventoryOf,
+  locationsOf,
+  notJsJsonOrYaml,
+} from '../../../../scripts/container/system-test/image-inventory.js';
 import {
   buildModelServerImage,
   defaultModelDir,
   ensureDefaultModelDir,
+  inProcessModelServer,
   modelServerImage,
 } from '../../../../scripts/container/system-test/model-server-image.js';
+import { ensureStandinBase, repoRoot } from '../../../../scripts/container/system-test/podman.js';
 import {
-  artifactsDir,
-  ensureStandinBase,
-  freeLoopbackPort,
-  imageSize,
-  podman,
-  podmanAvailable,
-  podmanOk,
-  repoRoot,
-  waitFor200,
-} from '../../../../scripts/container/system-test/podman.js';
+  ContainerSet,
+  containerUsers,
+  postJson,
+  type RunningContainer,
+  requirePodman,
+  runHealthcheck,
+  sizeOverBase,
+  stopWithSigterm,
+} from '../../../../scripts/container/system-test/service-container.js';
 
 // The image under test is built here from services/model-server/Dockerfile on the local stand-in base, with the
 // default model baked in; set MODEL_SERVER_SYSTEM_TEST_IMAGE to test an image built beforehand from the same base
@@ -32,17 +37,7 @@ const modelName = 'housing-price';
 // Names an image must never ship: test runners, compilers, linters, the training workspace and what only it needs,
 // the other services, and onnxruntime-node's install-time dependencies.
 const devOnlyPackages = [
-  'vitest',
-  '@vitest/coverage-v8',
-  'typescript',
-  'tsx',
-  'esbuild',
-  '@biomejs/biome',
-  'playwright-core',
-  'fast-check',
-  'autocannon',
-  'lefthook',
-  '@types/node',
+  ...devToolPackages,
   'ml-random-forest',
   'ml-cart',
   'protobufjs',
@@ -62,11 +57,6 @@ const megabyte = 1_000_000;
 // ONNX Runtime's linux-x64 library alone is ~45 MB, the production modules ~40 MB and the model ~7 MB.
 const sizeOverBaseBudget = 120 * megabyte;
 const relativeTolerance = 1e-6;
-
-interface RunningContainer {
-  name: string;
-  url: string;
-}
 
 interface DataframeSplit {
   dataframe_split: { columns: string[]; data: unknown[][] };
@@ -93,17 +83,8 @@ function expectPredictionsClose(actual: number[], expected: number[]): void {
   expect(off, `predictions ${JSON.stringify(actual)} vs reference ${JSON.stringify(expected)}`).toEqual([]);
 }
 
-async function postJson(url: string, body: unknown): Promise<Response> {
-  return await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-}
-
 describe('model-server container image', () => {
-  const startedContainers: string[] = [];
+  const containers = new ContainerSet('model-server-system');
   let example: DataframeSplit;
   let baseImage = '';
   let reference: { predictions: number[]; version: string; v2Request: unknown };
@@ -112,40 +93,12 @@ describe('model-server container image', () => {
 
   /** Runs the image on a free loopback port with extra `podman run` options, and waits until it is ready. */
   async function startContainer(role: string, options: string[] = []): Promise<RunningContainer> {
-    const port = await freeLoopbackPort();
-    const name = `model-server-system-${process.pid}-${role}`;
-    startedContainers.push(name);
-    await podmanOk([
-      'run',
-      '--detach',
-      '--name',
-      name,
-      '--network',
-      'host',
-      '--env',
-      `PORT=${port}`,
-      '--env',
-      'HOST=127.0.0.1',
-      ...options,
-      image,
-    ]);
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor200(`${url}/health/ready`, 30_000, async () => {
-      const logs = await podman(['logs', name]);
-      return `logs of ${name}:\n${logs.stdout}${logs.stderr}`;
-    });
-    return { name, url };
+    return await containers.start(role, image, { options });
   }
 
   /** What the model server answers from source, in this process, for the model's example: the reference. */
   async function referenceAnswers(): Promise<typeof reference> {
-    const config = loadModelServerConfig({
-      ENV: 'local',
-      MODEL_URI: join(repoRoot, defaultModelDir),
-      LOG_LEVEL: 'silent',
-      LOG_PRETTY: 'false',
-    });
-    const app: ServiceApp = await buildApp(config);
+    const app = await inProcessModelServer(join(repoRoot, defaultModelDir));
     try {
       const invocation = await app.inject({ method: 'POST', url: '/invocations', payload: example });
       expect(invocation.statusCode, invocation.body).toBe(200);
@@ -175,9 +128,7 @@ describe('model-server container image', () => {
   }
 
   beforeAll(async () => {
-    if (!(await podmanAvailable())) {
-      throw new Error('podman is not installed; run scripts/system-deps.sh (apt-get install -y podman runc)');
-    }
+    await requirePodman();
     // The default model is git-ignored: trained here (in seconds) when this checkout has no current one.
     await ensureDefaultModelDir();
     example = JSON.parse(
@@ -190,12 +141,7 @@ describe('model-server container image', () => {
   }, 900_000);
 
   afterAll(async () => {
-    mkdirSync(artifactsDir, { recursive: true });
-    for (const name of startedContainers) {
-      const logs = await podman(['logs', name]);
-      writeFileSync(join(artifactsDir, `${name}.log`), `${logs.stdout}${logs.stderr}`);
-      await podman(['rm', '--force', name]);
-    }
+    await containers.removeAll();
     if (mountedModelDir) rmSync(mountedModelDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -243,25 +189,22 @@ describe('model-server container image', () => {
     // Given the running container (no systemd here, so podman never schedules the check itself)
 
     // When the health check is run by hand
-    const check = await podman(['healthcheck', 'run', service.name]);
-    const status = await podmanOk(['inspect', '--format', '{{.State.Health.Status}}', service.name]);
+    const { check, status } = await runHealthcheck(service.name);
 
     // Then it passes and the container is marked healthy
     expect(check.exitCode, check.stderr).toBe(0);
-    expect(status.trim()).toBe('healthy');
+    expect(status).toBe('healthy');
   });
 
   it('runs the service as the non-root node user', async () => {
     // Given the running container
 
     // When its service process and a new process in it are asked who they are
-    const top = await podmanOk(['top', service.name, 'user', 'args']);
-    const uid = await podmanOk(['exec', service.name, 'id', '-u']);
+    const users = await containerUsers(service.name, 'services/model-server/dist/server.js');
 
     // Then both are the `node` user, uid 1000
-    const serviceProcess = top.split('\n').find((line) => line.includes('services/model-server/dist/server.js'));
-    expect(serviceProcess?.trim().split(/\s+/)[0]).toBe('node');
-    expect(uid.trim()).toBe('1000');
+    expect(users.serviceUser).toBe('node');
+    expect(users.execUid).toBe('1000');
   });
 
   it('holds only compiled JavaScript, its config, the model and the production dependencies of model-server', async () => {
@@ -278,15 +221,12 @@ describe('model-server container image', () => {
     expect(codeFiles).toContain('services/model-server/dist/config/config.yaml');
     expect(codeFiles).toContain('packages/service-kit/dist/index.js');
     expect(codeFiles).toContain('packages/mlflow-model/dist/index.js');
-    expect(codeFiles.filter((file) => !/\.(js|json|yaml)$/.test(file))).toEqual([]);
-    expect(codeFiles.filter((file) => /(^|\/)(tests?|__tests__|src)\//.test(file))).toEqual([]);
+    expect(notJsJsonOrYaml(codeFiles)).toEqual([]);
+    expect(inSourceOrTestFolders(codeFiles)).toEqual([]);
     // And the model directory it was built with sits at /app/model
     expect(inventory.appFiles).toEqual(expect.arrayContaining(['model/MLmodel', 'model/model.onnx']));
     // And node_modules holds exactly model-server's production closure, the workspaces linked to their copies
-    const devOnly = inventory.packages.filter((location) =>
-      devOnlyPackages.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
-    );
-    expect(devOnly).toEqual([]);
+    expect(locationsOf(inventory.packages, devOnlyPackages)).toEqual([]);
     expect(inventory.packages.filter((location) => !expectedPackages.has(location))).toEqual([]);
     expect([...expectedPackages].filter((location) => !inventory.packages.includes(location))).toEqual([]);
     expect(inventory.links).toEqual({
@@ -301,19 +241,10 @@ describe('model-server container image', () => {
   it('stays within its size budget over the base image', async () => {
     // Given the image and the base it was built on
 
-    // When podman reports their sizes
-    const size = await imageSize(image);
-    const base = await imageSize(baseImage);
+    // When podman reports their sizes (recorded in .system-test/model-server-image-size.json)
+    const overBase = await sizeOverBase(image, baseImage, 'model-server-image-size.json');
 
-    // Then what the service and its model add is within budget, and the numbers are recorded
-    const overBase = size - base;
-    const report = { image, size, baseImage, baseSize: base, overBase };
-    mkdirSync(artifactsDir, { recursive: true });
-    writeFileSync(join(artifactsDir, 'model-server-image-size.json'), `${JSON.stringify(report, null, 2)}\n`);
-    console.info(
-      `image ${image}: ${(size / megabyte).toFixed(1)} MB; ` +
-        `base ${baseImage}: ${(base / megabyte).toFixed(1)} MB; over base: ${(overBase / megabyte).toFixed(1)} MB`,
-    );
+    // Then what the service and its model add is within budget
     expect(overBase).toBeGreaterThan(0);
     expect(overBase).toBeLessThan(sizeOverBaseBudget);
   });
@@ -358,11 +289,10 @@ describe('model-server container image', () => {
     const doomed = await startContainer('sigterm');
 
     // When podman stops it, allowing 10 s before it would resort to SIGKILL
-    const stop = await podman(['stop', '--time', '10', doomed.name]);
-    const exitCode = await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', doomed.name]);
+    const { stop, exitCode } = await stopWithSigterm(doomed.name);
 
     // Then the service shut down by itself, cleanly
     expect(stop.exitCode, stop.stderr).toBe(0);
-    expect(exitCode.trim()).toBe('0');
+    expect(exitCode).toBe('0');
   });
 });

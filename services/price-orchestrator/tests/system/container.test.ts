@@ -1,26 +1,33 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildApp, loadModelServerConfig } from '@mlms/model-server';
-import type { ServiceApp } from '@mlms/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { inventoryOf } from '../../../../scripts/container/system-test/image-inventory.js';
+import {
+  devToolPackages,
+  inSourceOrTestFolders,
+  inventoryOf,
+  locationsOf,
+  notJsJsonOrYaml,
+} from '../../../../scripts/container/system-test/image-inventory.js';
 import {
   buildModelServerImage,
   ensureDefaultModelDir,
+  inProcessModelServer,
 } from '../../../../scripts/container/system-test/model-server-image.js';
 import {
-  artifactsDir,
   buildImage,
   ensureStandinBase,
   freeLoopbackPort,
-  imageSize,
-  podman,
-  podmanAvailable,
-  podmanOk,
   repoRoot,
-  waitFor200,
 } from '../../../../scripts/container/system-test/podman.js';
+import {
+  ContainerSet,
+  containerUsers,
+  postJson,
+  type RunningContainer,
+  requirePodman,
+  runHealthcheck,
+  sizeOverBase,
+  stopWithSigterm,
+} from '../../../../scripts/container/system-test/service-container.js';
 import { closeTo } from '../../../../test-support/trained-model.js';
 import { EXAMPLE_HOUSE, type House, MODEL_COLUMNS, toModelRow } from '../../src/views/house-fields.js';
 
@@ -35,17 +42,7 @@ const modelName = 'housing-price';
 // Names the image must never ship: test runners, compilers, linters, the model server and its ONNX Runtime, the
 // training workspace and what only it needs, and the other services.
 const devOnlyPackages = [
-  'vitest',
-  '@vitest/coverage-v8',
-  'typescript',
-  'tsx',
-  'esbuild',
-  '@biomejs/biome',
-  'playwright-core',
-  'fast-check',
-  'autocannon',
-  'lefthook',
-  '@types/node',
+  ...devToolPackages,
   'onnxruntime-node',
   'onnxruntime-common',
   'ml-random-forest',
@@ -71,11 +68,6 @@ const batchHouses: House[] = [
   { id: 7, grossLivingArea: 2400, yearBuilt: 2005, neighborhood: 'Northridge_Heights', garageCars: 3 },
   { id: 'all-imputed' },
 ];
-
-interface RunningContainer {
-  name: string;
-  url: string;
-}
 
 interface PricePrediction {
   id: string | number;
@@ -105,25 +97,16 @@ function expectPricesClose(prices: number[], referencePredictions: number[]): vo
   expect(closeTo(prices, expected, relativeTolerance), message).toBe(true);
 }
 
-async function postJson(url: string, body: unknown): Promise<Response> {
-  return await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-}
-
 async function readiness(url: string): Promise<Readiness> {
   const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5_000) });
   return { status: response.status, body: (await response.json()) as Readiness['body'] };
 }
 
 describe('price-orchestrator container image', () => {
-  const startedContainers: string[] = [];
+  const containers = new ContainerSet('price-orchestrator-system');
   let baseImage = '';
   let modelServerImage = '';
-  let modelServer: RunningContainer;
+  let _modelServer: RunningContainer;
   let modelServerUrl = '';
   /** What the model server answers from source, in this process, for the batch houses' model rows (in dollars). */
   let reference: { predictions: number[]; version: string };
@@ -131,51 +114,14 @@ describe('price-orchestrator container image', () => {
   let readyBeforeModelServer: Readiness;
   let readyAfterModelServer: Readiness;
 
-  /** Runs an image on `port` of the host's loopback with extra environment and `podman run` options. */
-  async function runContainer(
-    role: string,
-    ofImage: string,
-    port: number,
-    env: Record<string, string>,
-    options: string[] = [],
-  ): Promise<RunningContainer> {
-    const name = `price-orchestrator-system-${process.pid}-${role}`;
-    startedContainers.push(name);
-    const environment = Object.entries({ PORT: String(port), HOST: '127.0.0.1', ...env }).flatMap(([key, value]) => [
-      '--env',
-      `${key}=${value}`,
-    ]);
-    await podmanOk(['run', '--detach', '--name', name, '--network', 'host', ...environment, ...options, ofImage]);
-    return { name, url: `http://127.0.0.1:${port}` };
-  }
-
-  async function waitUntil200(container: RunningContainer, path: string): Promise<void> {
-    await waitFor200(`${container.url}${path}`, 30_000, async () => {
-      const logs = await podman(['logs', container.name]);
-      return `logs of ${container.name}:\n${logs.stdout}${logs.stderr}`;
-    });
-  }
-
-  /** An orchestrator container (the image's ENV=prod) pointed at the model server's URL, not yet waited for. */
-  async function runOrchestrator(role: string, options: string[] = []): Promise<RunningContainer> {
-    return await runContainer(role, image, await freeLoopbackPort(), { MODEL_SERVER_URL: modelServerUrl }, options);
-  }
-
+  /** A ready orchestrator container (the image's ENV=prod) pointed at the model server's URL. */
   async function startReadyOrchestrator(role: string, options: string[] = []): Promise<RunningContainer> {
-    const orchestrator = await runOrchestrator(role, options);
-    await waitUntil200(orchestrator, '/health/ready');
-    return orchestrator;
+    return await containers.start(role, image, { env: { MODEL_SERVER_URL: modelServerUrl }, options });
   }
 
   /** The batch houses' model rows (`toModelRow`) scored by the model server built from source, in this process. */
   async function referenceAnswers(modelDir: string): Promise<typeof reference> {
-    const config = loadModelServerConfig({
-      ENV: 'local',
-      MODEL_URI: modelDir,
-      LOG_LEVEL: 'silent',
-      LOG_PRETTY: 'false',
-    });
-    const app: ServiceApp = await buildApp(config);
+    const app = await inProcessModelServer(modelDir);
     try {
       const rows = batchHouses.map((house) => {
         const row = toModelRow(house);
@@ -200,9 +146,7 @@ describe('price-orchestrator container image', () => {
   }
 
   beforeAll(async () => {
-    if (!(await podmanAvailable())) {
-      throw new Error('podman is not installed; run scripts/system-deps.sh (apt-get install -y podman runc)');
-    }
+    await requirePodman();
     // The default model is git-ignored: trained here (in seconds) when this checkout has no current one.
     reference = await referenceAnswers(await ensureDefaultModelDir());
     baseImage = await ensureStandinBase();
@@ -221,24 +165,21 @@ describe('price-orchestrator container image', () => {
     let modelServerPort = await freeLoopbackPort();
     while (modelServerPort === orchestratorPort) modelServerPort = await freeLoopbackPort();
     modelServerUrl = `http://127.0.0.1:${modelServerPort}`;
-    service = await runContainer('main', image, orchestratorPort, { MODEL_SERVER_URL: modelServerUrl });
-    await waitUntil200(service, '/health/live');
+    service = await containers.run('main', image, {
+      port: orchestratorPort,
+      env: { MODEL_SERVER_URL: modelServerUrl },
+    });
+    await containers.waitUntil200(service, '/health/live');
     readyBeforeModelServer = await readiness(service.url);
 
     // Then the model server, at that URL; the orchestrator's start-up retries reach it and check its signature.
-    modelServer = await runContainer('model-server', modelServerImage, modelServerPort, {});
-    await waitUntil200(modelServer, '/health/ready');
-    await waitUntil200(service, '/health/ready');
+    _modelServer = await containers.start('model-server', modelServerImage, { port: modelServerPort });
+    await containers.waitUntil200(service, '/health/ready');
     readyAfterModelServer = await readiness(service.url);
   }, 900_000);
 
   afterAll(async () => {
-    mkdirSync(artifactsDir, { recursive: true });
-    for (const name of startedContainers) {
-      const logs = await podman(['logs', name]);
-      writeFileSync(join(artifactsDir, `${name}.log`), `${logs.stdout}${logs.stderr}`);
-      await podman(['rm', '--force', name]);
-    }
+    await containers.removeAll();
   }, 60_000);
 
   it('is not ready while the model server is unreachable, and ready once it has checked the model signature', () => {
@@ -293,25 +234,22 @@ describe('price-orchestrator container image', () => {
     // Given the running, ready container (no systemd here, so podman never schedules the check itself)
 
     // When the health check is run by hand
-    const check = await podman(['healthcheck', 'run', service.name]);
-    const status = await podmanOk(['inspect', '--format', '{{.State.Health.Status}}', service.name]);
+    const { check, status } = await runHealthcheck(service.name);
 
     // Then it passes and the container is marked healthy
     expect(check.exitCode, check.stderr).toBe(0);
-    expect(status.trim()).toBe('healthy');
+    expect(status).toBe('healthy');
   });
 
   it('runs the service as the non-root node user', async () => {
     // Given the running container
 
     // When its service process and a new process in it are asked who they are
-    const top = await podmanOk(['top', service.name, 'user', 'args']);
-    const uid = await podmanOk(['exec', service.name, 'id', '-u']);
+    const users = await containerUsers(service.name, 'services/price-orchestrator/dist/server.js');
 
     // Then both are the `node` user, uid 1000
-    const serviceProcess = top.split('\n').find((line) => line.includes('services/price-orchestrator/dist/server.js'));
-    expect(serviceProcess?.trim().split(/\s+/)[0]).toBe('node');
-    expect(uid.trim()).toBe('1000');
+    expect(users.serviceUser).toBe('node');
+    expect(users.execUid).toBe('1000');
   });
 
   it('holds only compiled JavaScript, its config and the production dependencies of price-orchestrator', async () => {
@@ -331,13 +269,10 @@ describe('price-orchestrator container image', () => {
         (file) => !file.startsWith('services/price-orchestrator/') && !file.startsWith('packages/service-kit/'),
       ),
     ).toEqual([]);
-    expect(inventory.appFiles.filter((file) => !/\.(js|json|yaml)$/.test(file))).toEqual([]);
-    expect(inventory.appFiles.filter((file) => /(^|\/)(tests?|__tests__|src)\//.test(file))).toEqual([]);
+    expect(notJsJsonOrYaml(inventory.appFiles)).toEqual([]);
+    expect(inSourceOrTestFolders(inventory.appFiles)).toEqual([]);
     // And node_modules holds exactly price-orchestrator's production closure: no model server, no ONNX Runtime
-    const devOnly = inventory.packages.filter((location) =>
-      devOnlyPackages.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
-    );
-    expect(devOnly).toEqual([]);
+    expect(locationsOf(inventory.packages, devOnlyPackages)).toEqual([]);
     expect(inventory.packages.filter((location) => !expectedPackages.has(location))).toEqual([]);
     expect([...expectedPackages].filter((location) => !inventory.packages.includes(location))).toEqual([]);
     expect(inventory.links).toEqual({
@@ -349,19 +284,10 @@ describe('price-orchestrator container image', () => {
   it('stays within its size budget over the base image', async () => {
     // Given the image and the base it was built on
 
-    // When podman reports their sizes
-    const size = await imageSize(image);
-    const base = await imageSize(baseImage);
+    // When podman reports their sizes (recorded in .system-test/price-orchestrator-image-size.json)
+    const overBase = await sizeOverBase(image, baseImage, 'price-orchestrator-image-size.json');
 
-    // Then what the service adds is small, and the numbers are recorded
-    const overBase = size - base;
-    const report = { image, size, baseImage, baseSize: base, overBase };
-    mkdirSync(artifactsDir, { recursive: true });
-    writeFileSync(join(artifactsDir, 'price-orchestrator-image-size.json'), `${JSON.stringify(report, null, 2)}\n`);
-    console.info(
-      `image ${image}: ${(size / megabyte).toFixed(1)} MB; ` +
-        `base ${baseImage}: ${(base / megabyte).toFixed(1)} MB; over base: ${(overBase / megabyte).toFixed(1)} MB`,
-    );
+    // Then what the service adds is small
     expect(overBase).toBeGreaterThan(0);
     expect(overBase).toBeLessThan(sizeOverBaseBudget);
   });
@@ -384,11 +310,10 @@ describe('price-orchestrator container image', () => {
     const doomed = await startReadyOrchestrator('sigterm');
 
     // When podman stops it, allowing 10 s before it would resort to SIGKILL
-    const stop = await podman(['stop', '--time', '10', doomed.name]);
-    const exitCode = await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', doomed.name]);
+    const { stop, exitCode } = await stopWithSigterm(doomed.name);
 
     // Then the service shut down by itself, cleanly
     expect(stop.exitCode, stop.stderr).toBe(0);
-    expect(exitCode.trim()).toBe('0');
+    expect(exitCode).toBe('0');
   });
 });
