@@ -31,6 +31,25 @@ describe('readCliConfig', () => {
     expect(config.faults).toEqual({ search: { html403: true }, object: { status: 503 } });
   });
 
+  it('reads the Met quirk faults from MET_EMULATOR_FAULTS', () => {
+    // Given
+    const env = {
+      MET_EMULATOR_FAULTS:
+        '{"object":{"notValidObject":true,"objectIds":[436535]},"search":{"reorder":"byParamOrder"},' +
+        '"objects":{"phantomIds":[999000001]}}',
+    };
+
+    // When
+    const config = readCliConfig([], env);
+
+    // Then
+    expect(config.faults).toEqual({
+      object: { notValidObject: true, objectIds: [436535] },
+      search: { reorder: 'byParamOrder' },
+      objects: { phantomIds: [999000001] },
+    });
+  });
+
   it.each([
     [['--port', 'eighty'], {}, /--port must be a port number/],
     [[], { MET_EMULATOR_FAULTS: '{not json' }, /MET_EMULATOR_FAULTS is not valid JSON/],
