@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { parse as parseQueryString } from 'node:querystring';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -45,14 +47,61 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The router's own errors (malformed %-encoding in the path, a path parameter over `maxParamLength`) never reach
- * the error handler; answer them in the same FastAPI shape instead of Fastify's.
+ * the error handler; answer them in the same FastAPI shape instead of Fastify's, with the status's reason phrase
+ * rather than the router's message, which quotes the raw path.
  */
 function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   request.log.info({ method: request.method, url: request.url, err: error }, error.message);
+  const status = error.statusCode ?? 400;
   reply
     .header(REQUEST_ID_HEADER, request.id)
-    .code(error.statusCode ?? 400)
-    .send({ detail: error.message });
+    .code(status)
+    .send({ detail: STATUS_CODES[status] ?? 'Bad Request' });
+}
+
+/**
+ * A query string as FastAPI reads it for single-valued parameters: a repeated name keeps its last value
+ * (`?title=a&title=b` is `b`), instead of becoming an array the schema refuses.
+ */
+export function parseQueryLastValueWins(query: string): Record<string, string> {
+  const parsed = parseQueryString(query);
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    result[key] = Array.isArray(value) ? (value.at(-1) ?? '') : (value ?? '');
+  }
+  return result;
+}
+
+/**
+ * Requests Node refuses before Fastify sees them (a malformed request line or header, headers over the size
+ * limit): answered `{"detail": <reason phrase>}` as JSON, like every other error, then the connection is closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = STATUS_CODES[status] as string;
+  const body = JSON.stringify({ detail: reason });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: application/json\r\n` +
+        `x-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/** What Fastify's default parser refuses: a `__proto__` key, or `constructor.prototype` (prototype poisoning). */
+function hasForbiddenPrototypeKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasForbiddenPrototypeKey);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Object.hasOwn(value, '__proto__')) return true;
+  const constructorValue = (value as Record<string, unknown>).constructor;
+  if (Object.hasOwn(value, 'constructor') && typeof constructorValue === 'object' && constructorValue !== null) {
+    if (Object.hasOwn(constructorValue, 'prototype')) return true;
+  }
+  return Object.values(value).some(hasForbiddenPrototypeKey);
 }
 
 /**
@@ -115,8 +164,12 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     requestTimeout: 30_000,
     keepAliveTimeout: 10_000,
     bodyLimit: 1_048_576,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 200, querystringParser: parseQueryLastValueWins },
     frameworkErrors: answerRouterError,
+    clientErrorHandler: answerClientError,
+    // A request without Host reaches the onRequest hook below, which answers it in the FastAPI shape; Node would
+    // answer an empty 400 itself.
+    http: { requireHostHeader: false },
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -126,7 +179,45 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
   // Callback-style hooks on the hot path: an async hook costs a promise and a microtask turn per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      // HTTP/1.1 requires Host (RFC 9112, 3.2); uvicorn refuses such a request with 400 too.
+      reply.code(400).send({ detail: 'Bad Request' });
+      return;
+    }
     done();
+  });
+  // FastAPI's JSONResponse says `application/json`, without a charset (JSON is UTF-8 by definition); every JSON
+  // error also says `nosniff`, so a browser never renders an error that echoes input as another type.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (type === JSON_UTF8) reply.header('content-type', 'application/json');
+    if (reply.statusCode >= 400 && typeof type === 'string' && type.startsWith('application/json')) {
+      reply.header('x-content-type-options', 'nosniff');
+    }
+    done(null, payload);
+  });
+  // Node answers an `Expect` other than 100-continue with an empty 417 unless someone listens; uvicorn ignores an
+  // expectation it does not know, so hand the request to Fastify as usual.
+  app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
+  // Fastify's JSON parser, but an empty body is "no body" (FastAPI's 422 `missing` at `body`, for a route that
+  // needs one) and a malformed one keeps its text, for FastAPI's `json_invalid` entry.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (/"(?:__proto__|constructor)"/.test(text) && hasForbiddenPrototypeKey(parsed)) {
+        done(Object.assign(new Error('Object contains forbidden prototype property'), { statusCode: 400 }), undefined);
+        return;
+      }
+      done(null, parsed);
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400, rawBody: text }), undefined);
+    }
   });
 
   const { resources } = options;

@@ -20,7 +20,10 @@ export class NotFoundError extends ServiceError {
   readonly code = 'not_found';
 }
 
-/** The caller's input is well-formed but unusable (HTTP 422). */
+/**
+ * The caller's input is well-formed but unusable (HTTP 422). Reported as pydantic reports it: a `value_error` as
+ * `Value error, <message>` with `ctx: {"error": {}}`, as a validator's `ValueError` is; `input` is the refused value.
+ */
 export class InvalidInputError extends ServiceError {
   readonly statusCode = 422;
   readonly code = 'invalid_input';
@@ -29,6 +32,7 @@ export class InvalidInputError extends ServiceError {
     readonly location: readonly (string | number)[],
     message: string,
     readonly type = 'value_error',
+    readonly input: unknown = null,
   ) {
     super(message);
   }

@@ -39,7 +39,13 @@ export {
   type UpstreamResponse,
 } from './http-client.js';
 export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
-export { type OpenApiOptions, openApiPlugin } from './openapi.js';
+export {
+  FASTAPI_VALIDATION_COMPONENTS,
+  fastApiOperationId,
+  type OpenApiOptions,
+  openApiPlugin,
+  redocHtml,
+} from './openapi.js';
 export { RateLimiter } from './rate-limiter.js';
 export { type Closeable, type CloseLogger, ServiceResources } from './resources.js';
 export { type RunServiceOptions, runService, runServiceMain, type ServiceMainOptions } from './run.js';

@@ -24,7 +24,7 @@ export interface MetUpstream {
   config: Pick<UpstreamConfig, 'timeoutMs'>;
 }
 
-const titleMissing = { loc: ['query', 'title'], msg: 'Field required', type: 'missing' };
+const titleMissing = { type: 'missing', loc: ['query', 'title'], msg: 'Field required', input: null };
 
 /** The interface layer: request views in, service calls, DTOs out as response views; errors are thrown. */
 export async function registerArtSearchRoutes(
@@ -54,13 +54,12 @@ export async function registerArtSearchRoutes(
         },
       },
     },
-    async (request, reply) => {
+    // Named as the Python original's endpoint, so the operationId is FastAPI's `search_api_search_get`.
+    async function search(request, reply) {
       const result = await service.searchByTitle({ title: request.query.title });
       // Fastify would send a bare string as text/plain; the contract is a JSON document holding a string, as in
       // FastAPI. A string sent with a JSON content type is taken as already serialised, so serialise it here.
-      return reply
-        .type('application/json; charset=utf-8')
-        .send(JSON.stringify(imageUrlSchema.parse(result.primaryImage ?? '')));
+      return reply.type('application/json').send(JSON.stringify(imageUrlSchema.parse(result.primaryImage ?? '')));
     },
   );
 
@@ -80,7 +79,9 @@ export async function registerArtSearchRoutes(
         },
       },
     },
-    async (request) => toArtworkView(await service.searchByTitle(request.query)),
+    async function searchArtworks(request) {
+      return toArtworkView(await service.searchByTitle(request.query));
+    },
   );
 
   app.get(
@@ -93,16 +94,19 @@ export async function registerArtSearchRoutes(
         response: {
           200: artworkSchema,
           404: errorResponse('The Met has no object with this ID.', 'No artwork with object ID 999999999.'),
-          422: validationErrorResponse('The object ID is not a whole number.', {
+          422: validationErrorResponse('The object ID is not a whole number from 0 to 999999999.', {
+            type: 'int_parsing',
             loc: ['path', 'objectId'],
-            msg: 'objectId must be a whole number from 0 to 999999999, e.g. 436105',
-            type: 'invalid_format',
+            msg: 'Input should be a valid integer, unable to parse string as an integer',
+            input: 'abc',
           }),
           ...upstreamErrors,
         },
       },
     },
-    async (request) => toArtworkView(await service.getArtwork(request.params.objectId)),
+    async function getArtwork(request) {
+      return toArtworkView(await service.getArtwork(request.params.objectId));
+    },
   );
 
   app.get(
@@ -115,7 +119,9 @@ export async function registerArtSearchRoutes(
         response: { 200: departmentsSchema, ...upstreamErrors },
       },
     },
-    async () => (await service.listDepartments()).map(toDepartmentView),
+    async function listDepartments() {
+      return (await service.listDepartments()).map(toDepartmentView);
+    },
   );
 }
 

@@ -16,7 +16,10 @@ function codePointLength(value: string): number {
 const title = z
   .string({ error: 'title must be text' })
   .trim()
-  .min(1, { error: 'title must not be blank: give part of an artwork title, e.g. "The Death of Socrates"' })
+  // A refinement, not `.min(1)`: the kit reports it as pydantic reports a validator's ValueError (`value_error`).
+  .refine((value) => value.length > 0, {
+    error: 'title must not be blank: give part of an artwork title, e.g. "The Death of Socrates"',
+  })
   // Characters are code points, as in JSON Schema's maxLength and the Python original: "🎨" counts once, not twice.
   .check((context) => {
     if (codePointLength(context.value) > MAX_TITLE_LENGTH) {
@@ -34,11 +37,31 @@ const title = z
   .describe(`Words from the artwork's title (1–${MAX_TITLE_LENGTH} characters, case-insensitive).`)
   .meta({ example: 'The Death of Socrates' });
 
-/** A non-negative integer id in a query string or path: digits only, so "1e3", "0x10", " 7" and "" are refused. */
+const MAX_ID = 999_999_999;
+
+/**
+ * A non-negative integer id in a query string or path: digits only, so "1e3", "0x10", " 7" and "" are refused.
+ * Refusals read as FastAPI's for `int = Query(ge=0, le=999999999)`: `int_parsing`, `greater_than_equal` or
+ * `less_than_equal`.
+ */
 const integerId = (name: string, example: number) =>
   z
     .string({ error: `${name} must be an integer` })
-    .regex(/^\d{1,9}$/, { error: `${name} must be a whole number from 0 to 999999999, e.g. ${example}` })
+    .check((context) => {
+      const { value } = context;
+      if (!/^-?\d+$/.test(value)) {
+        context.issues.push({
+          code: 'custom',
+          params: { type: 'int_parsing' },
+          input: value,
+          message: `${name} must be a whole number from 0 to ${MAX_ID}, e.g. ${example}`,
+        });
+      } else if (value.startsWith('-') && !/^-0+$/.test(value)) {
+        context.issues.push({ code: 'too_small', origin: 'number', minimum: 0, inclusive: true, input: value });
+      } else if (Number(value) > MAX_ID) {
+        context.issues.push({ code: 'too_big', origin: 'number', maximum: MAX_ID, inclusive: true, input: value });
+      }
+    })
     .transform(Number)
     .describe(`${name} (digits only).`)
     .meta({ example: String(example) });

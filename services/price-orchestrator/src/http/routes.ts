@@ -34,9 +34,11 @@ export async function registerPricingRoutes(app: ServiceApp, options: PricingRou
   const { service } = options;
   const failures = {
     422: validationErrorResponse('A field is unknown, of the wrong type, out of range or not an allowed level.', {
-      loc: ['body', 'grossLivingArea'],
-      msg: 'Too small: expected number to be >=1',
       type: 'greater_than_equal',
+      loc: ['body', 'grossLivingArea'],
+      msg: 'Input should be greater than or equal to 1',
+      input: 0,
+      ctx: { ge: 1 },
     }),
     502: upstreamErrorResponses(MODEL_SERVER, options.modelServer)[502],
     503: errorResponse(
@@ -59,7 +61,10 @@ export async function registerPricingRoutes(app: ServiceApp, options: PricingRou
         response: { 200: pricePredictionSchema, ...failures },
       },
     },
-    async (request) => service.predictPrice(toHouseFeatures(request.body)),
+    // Named as the Python original's endpoints, so the operationIds are FastAPI's (`predict_api_v1_price_predict_post`).
+    async function predict(request) {
+      return service.predictPrice(toHouseFeatures(request.body));
+    },
   );
 
   app.post(
@@ -74,6 +79,8 @@ export async function registerPricingRoutes(app: ServiceApp, options: PricingRou
         response: { 200: batchPredictionSchema, ...failures },
       },
     },
-    async (request) => service.predictPrices(request.body.houses.map(toHouseFeatures)),
+    async function batchPredict(request) {
+      return service.predictPrices(request.body.houses.map(toHouseFeatures));
+    },
   );
 }

@@ -169,69 +169,122 @@ describe('422 answers', () => {
     [
       'an unknown field',
       { id: 1, pool: true },
-      [{ loc: ['body', 'pool'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' }],
+      [{ type: 'extra_forbidden', loc: ['body', 'pool'], msg: 'Extra inputs are not permitted', input: true }],
     ],
     [
       'a model column name instead of the API name',
       { id: 1, Gr_Liv_Area: 1500 },
-      [{ loc: ['body', 'Gr_Liv_Area'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' }],
+      [{ type: 'extra_forbidden', loc: ['body', 'Gr_Liv_Area'], msg: 'Extra inputs are not permitted', input: 1500 }],
     ],
     [
       'a number under its minimum',
       { id: 1, grossLivingArea: 0 },
-      [{ loc: ['body', 'grossLivingArea'], msg: 'Too small: expected number to be >=1', type: 'greater_than_equal' }],
-    ],
-    [
-      'a number over its maximum',
-      { id: 1, monthSold: 13 },
-      [{ loc: ['body', 'monthSold'], msg: 'Too big: expected number to be <=12', type: 'less_than_equal' }],
-    ],
-    [
-      'a fraction where an integer is required',
-      { id: 1, bedrooms: 2.5 },
-      [{ loc: ['body', 'bedrooms'], msg: 'Invalid input: expected int, received number', type: 'int_parsing' }],
-    ],
-    [
-      'a string where a number is required',
-      { id: 1, grossLivingArea: '1500' },
       [
         {
+          type: 'greater_than_equal',
           loc: ['body', 'grossLivingArea'],
-          msg: 'Invalid input: expected number, received string',
-          type: 'int_parsing',
+          msg: 'Input should be greater than or equal to 1',
+          input: 0,
+          ctx: { ge: 1 },
         },
       ],
     ],
     [
+      'a number over its maximum',
+      { id: 1, monthSold: 13 },
+      [
+        {
+          type: 'less_than_equal',
+          loc: ['body', 'monthSold'],
+          msg: 'Input should be less than or equal to 12',
+          input: 13,
+          ctx: { le: 12 },
+        },
+      ],
+    ],
+    [
+      'a fraction where an integer is required',
+      { id: 1, bedrooms: 2.5 },
+      [
+        {
+          type: 'int_from_float',
+          loc: ['body', 'bedrooms'],
+          msg: 'Input should be a valid integer, got a number with a fractional part',
+          input: 2.5,
+        },
+      ],
+    ],
+    [
+      'a string where a number is required',
+      { id: 1, grossLivingArea: '1500' },
+      // pydantic's strict-mode kind: FastAPI (lax) would take "1500"; we never take a string for a number.
+      [{ type: 'int_type', loc: ['body', 'grossLivingArea'], msg: 'Input should be a valid integer', input: '1500' }],
+    ],
+    [
       'a number where a level is required',
       { id: 1, neighborhood: 7 },
-      [{ loc: ['body', 'neighborhood'], msg: expect.stringMatching(/^Invalid option: expected one of/), type: 'enum' }],
+      [
+        {
+          type: 'enum',
+          loc: ['body', 'neighborhood'],
+          msg: expect.stringMatching(/^Input should be 'Bloomington_Heights', .* or 'Veenker'$/),
+          input: 7,
+          ctx: { expected: expect.stringMatching(/^'Bloomington_Heights', .* or 'Veenker'$/) },
+        },
+      ],
     ],
-    ['a missing id', { grossLivingArea: 1500 }, [{ loc: ['body', 'id'], msg: 'Field required', type: 'missing' }]],
+    [
+      'a missing id',
+      { grossLivingArea: 1500 },
+      [{ type: 'missing', loc: ['body', 'id'], msg: 'Field required', input: { grossLivingArea: 1500 } }],
+    ],
     [
       'the id 0',
       { id: 0 },
-      [{ loc: ['body', 'id'], msg: 'Too small: expected number to be >0', type: 'greater_than_equal' }],
+      [{ type: 'greater_than', loc: ['body', 'id'], msg: 'Input should be greater than 0', input: 0, ctx: { gt: 0 } }],
     ],
     [
       'a negative id',
       { id: -4 },
-      [{ loc: ['body', 'id'], msg: 'Too small: expected number to be >0', type: 'greater_than_equal' }],
+      [{ type: 'greater_than', loc: ['body', 'id'], msg: 'Input should be greater than 0', input: -4, ctx: { gt: 0 } }],
     ],
     [
       'an empty id',
       { id: '' },
-      [{ loc: ['body', 'id'], msg: 'Too small: expected string to have >=1 characters', type: 'string_too_short' }],
+      [
+        {
+          type: 'string_too_short',
+          loc: ['body', 'id'],
+          msg: 'String should have at least 1 character',
+          input: '',
+          ctx: { min_length: 1 },
+        },
+      ],
     ],
     [
       'an id over 100 characters',
       { id: 'x'.repeat(101) },
-      [{ loc: ['body', 'id'], msg: 'Too big: expected string to have <=100 characters', type: 'string_too_long' }],
+      [
+        {
+          type: 'string_too_long',
+          loc: ['body', 'id'],
+          msg: 'String should have at most 100 characters',
+          input: 'x'.repeat(101),
+          ctx: { max_length: 100 },
+        },
+      ],
     ],
     [
       'an array instead of a house',
       [EXAMPLE_HOUSE],
-      [{ loc: ['body'], msg: 'Invalid input: expected object, received array', type: 'type_error' }],
+      [
+        {
+          type: 'model_attributes_type',
+          loc: ['body'],
+          msg: 'Input should be a valid dictionary or object to extract fields from',
+          input: [EXAMPLE_HOUSE],
+        },
+      ],
     ],
   ])('lists %s in FastAPI shape, without calling the model server', async (_case, body, detail) => {
     // Given
@@ -259,9 +312,11 @@ describe('422 answers', () => {
     expect(response.json()).toEqual({
       detail: [
         {
-          loc: ['body', 'saleType'],
-          msg: 'Invalid option: expected one of "WD"|"CWD"|"VWD"|"New"|"COD"|"Con"|"ConLw"|"ConLI"|"ConLD"|"Oth"',
           type: 'enum',
+          loc: ['body', 'saleType'],
+          msg: "Input should be 'WD', 'CWD', 'VWD', 'New', 'COD', 'Con', 'ConLw', 'ConLI', 'ConLD' or 'Oth'",
+          input: 'Warranty',
+          ctx: { expected: "'WD', 'CWD', 'VWD', 'New', 'COD', 'Con', 'ConLw', 'ConLI', 'ConLD' or 'Oth'" },
         },
       ],
     });
@@ -298,7 +353,7 @@ describe('422 answers', () => {
     const detail: { loc: unknown[]; type: string }[] = response.json().detail;
     expect(detail.map((issue) => [issue.loc, issue.type])).toEqual(
       expect.arrayContaining([
-        [['body', 'id'], 'greater_than_equal'],
+        [['body', 'id'], 'greater_than'],
         [['body', 'pool'], 'extra_forbidden'],
         [['body', 'spa'], 'extra_forbidden'],
         [['body', 'grossLivingArea'], 'greater_than_equal'],
@@ -320,7 +375,13 @@ describe('422 answers', () => {
     expect(response.statusCode).toBe(422);
     expect(response.json()).toEqual({
       detail: [
-        { loc: ['body', 'houses'], msg: 'Too small: expected array to have >=1 items', type: 'greater_than_equal' },
+        {
+          type: 'too_short',
+          loc: ['body', 'houses'],
+          msg: 'List should have at least 1 item after validation, not 0',
+          input: [],
+          ctx: { field_type: 'List', min_length: 1, actual_length: 0 },
+        },
       ],
     });
   });
@@ -336,7 +397,15 @@ describe('422 answers', () => {
     // Then
     expect(response.statusCode).toBe(422);
     expect(response.json()).toEqual({
-      detail: [{ loc: ['body', 'houses'], msg: 'Too big: expected array to have <=3 items', type: 'less_than_equal' }],
+      detail: [
+        {
+          type: 'too_long',
+          loc: ['body', 'houses'],
+          msg: 'List should have at most 3 items after validation, not 4',
+          input: [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }],
+          ctx: { field_type: 'List', max_length: 3, actual_length: 4 },
+        },
+      ],
     });
     expect(rowCounts).toEqual([]);
   });
@@ -353,14 +422,18 @@ describe('422 answers', () => {
     expect(response.json()).toEqual({
       detail: [
         {
-          loc: ['body', 'houses', 2, 'id'],
-          msg: 'id "a" is used by houses 0 and 2; ids must be unique in a batch',
           type: 'value_error',
+          loc: ['body', 'houses', 2, 'id'],
+          msg: 'Value error, id "a" is used by houses 0 and 2; ids must be unique in a batch',
+          input: 'a',
+          ctx: { error: {} },
         },
         {
-          loc: ['body', 'houses', 3, 'id'],
-          msg: 'id "b" is used by houses 1 and 3; ids must be unique in a batch',
           type: 'value_error',
+          loc: ['body', 'houses', 3, 'id'],
+          msg: 'Value error, id "b" is used by houses 1 and 3; ids must be unique in a batch',
+          input: 'b',
+          ctx: { error: {} },
         },
       ],
     });
@@ -377,11 +450,18 @@ describe('422 answers', () => {
     expect(response.statusCode).toBe(422);
     expect(response.json().detail).toEqual([
       {
-        loc: ['body', 'houses', 1, 'fireplaces'],
-        msg: 'Too big: expected number to be <=10',
         type: 'less_than_equal',
+        loc: ['body', 'houses', 1, 'fireplaces'],
+        msg: 'Input should be less than or equal to 10',
+        input: 11,
+        ctx: { le: 10 },
       },
-      { loc: ['body', 'houses', 1, 'garage'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
+      {
+        type: 'extra_forbidden',
+        loc: ['body', 'houses', 1, 'garage'],
+        msg: 'Extra inputs are not permitted',
+        input: true,
+      },
     ]);
   });
 
@@ -394,13 +474,17 @@ describe('422 answers', () => {
     const extra = await post(BATCH, { houses: [{ id: 1 }], dryRun: true });
 
     // Then
-    expect(missing.json()).toEqual({ detail: [{ loc: ['body', 'houses'], msg: 'Field required', type: 'missing' }] });
+    expect(missing.json()).toEqual({
+      detail: [{ type: 'missing', loc: ['body', 'houses'], msg: 'Field required', input: {} }],
+    });
     expect(extra.json()).toEqual({
-      detail: [{ loc: ['body', 'dryRun'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' }],
+      detail: [
+        { type: 'extra_forbidden', loc: ['body', 'dryRun'], msg: 'Extra inputs are not permitted', input: true },
+      ],
     });
   });
 
-  it('answers 400 for a body that is not JSON', async () => {
+  it("answers FastAPI's 422 json_invalid entry for a body that is not JSON", async () => {
     // Given
     await start();
 
@@ -413,8 +497,11 @@ describe('422 answers', () => {
     });
 
     // Then
-    expect(response?.statusCode).toBe(400);
-    expect(response?.json()).toHaveProperty('detail');
+    // Byte for byte FastAPI's answer: Python's json stops at character 9, the end (see the kit's fixtures).
+    expect(response?.statusCode).toBe(422);
+    expect(response?.body).toBe(
+      '{"detail":[{"type":"json_invalid","loc":["body",9],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting property name enclosed in double quotes"}}]}',
+    );
   });
 });
 
@@ -640,10 +727,19 @@ describe('API documentation', () => {
     expect(batch.requestBody.content['application/json'].schema.example.houses[0]).toEqual(EXAMPLE_HOUSE);
     expect(batch.summary).toBe('Predict the sale prices of 1 to 250 houses');
     expect(batch.requestBody.content['application/json'].schema.properties.houses.maxItems).toBe(250);
-    const example = (status: string) => single.responses[status].content['application/json'].schema.example;
+    const example = (status: string) => {
+      const media = single.responses[status].content['application/json'];
+      return media.schema.example ?? media.example;
+    };
     expect(example('503')).toEqual({ detail: 'Model server is unavailable: it refused the connection.' });
     expect(example('504')).toEqual({ detail: 'Model server did not answer within 5000 ms.' });
     expect(example('422').detail[0].loc).toEqual(['body', 'grossLivingArea']);
+    // FastAPI's generated ids for the Python original's `predict` and `batch_predict`, and its 422 component.
+    expect(single.operationId).toBe('predict_api_v1_price_predict_post');
+    expect(batch.operationId).toBe('batch_predict_api_v1_price_predict_batch_post');
+    expect(single.responses['422'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/HTTPValidationError',
+    });
   });
 
   it('describes every house field in the request schema', async () => {
