@@ -11,9 +11,16 @@ export default defineConfig({
   test: {
     include: ['{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts'],
     environment: 'node',
-    // eventsource and eventsource-parser (under the MCP SDK's client) export their TypeScript sources under `source`
-    // too: let Vite load them, and the SDK that imports them, so that Vite compiles those sources.
-    server: { deps: { inline: [/@modelcontextprotocol[/\\]sdk/, /eventsource/] } },
+    // eventsource and eventsource-parser (under the MCP SDK's HTTP client transports) export their TypeScript sources
+    // under `source` too: let Vite load them, and the two SDK modules that import them, so Vite compiles those sources.
+    server: {
+      deps: {
+        inline: [
+          /@modelcontextprotocol[/\\]sdk[/\\]dist[/\\]esm[/\\]client[/\\](streamableHttp|sse)\.js$/,
+          /eventsource/,
+        ],
+      },
+    },
     testTimeout: 20_000,
     hookTimeout: 30_000,
     coverage: {
