@@ -92,6 +92,13 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
+function emptyJsonBodyError(): Error {
+  return Object.assign(new Error("Body cannot be empty when content-type is set to 'application/json'"), {
+    statusCode: 400,
+    code: 'FST_ERR_CTP_EMPTY_JSON_BODY',
+  });
+}
+
 /** What Fastify's default parser refuses: a `__proto__` key, or `constructor.prototype` (prototype poisoning). */
 function hasForbiddenPrototypeKey(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasForbiddenPrototypeKey);
@@ -199,13 +206,15 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
   // Node answers an `Expect` other than 100-continue with an empty 417 unless someone listens; uvicorn ignores an
   // expectation it does not know, so hand the request to Fastify as usual.
   app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
-  // Fastify's JSON parser, but an empty body is "no body" (FastAPI's 422 `missing` at `body`, for a route that
-  // needs one) and a malformed one keeps its text, for FastAPI's `json_invalid` entry.
+  // Fastify's JSON parser, but a malformed body keeps its text, for FastAPI's `json_invalid` entry.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
     if (text.length === 0) {
-      done(null, undefined);
+      // Fastify's own error for a route that takes a body (the kit answers it as FastAPI's missing body; a scope
+      // with its own error handler keeps Fastify's message), nothing for a route that takes none.
+      const takesBody = (request.routeOptions.schema as { body?: unknown } | undefined)?.body !== undefined;
+      done(takesBody ? emptyJsonBodyError() : null, undefined);
       return;
     }
     try {

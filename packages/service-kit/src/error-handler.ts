@@ -164,6 +164,12 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     request.log.error({ ...context, err: error, issues: error.cause.issues }, 'response does not match its schema');
     return reply.code(500).send({ detail: 'Internal Server Error' });
   }
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    // FastAPI reads an empty body as no body: a route that needs one says it is missing.
+    const detail: ValidationIssue[] = [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }];
+    request.log.info({ ...context, detail }, 'invalid request');
+    return reply.code(422).send({ detail });
+  }
   const rawBody = (error as { rawBody?: unknown }).rawBody;
   if (error instanceof SyntaxError && typeof rawBody === 'string') {
     // FastAPI answers a body that is not JSON with a 422 `json_invalid` entry located at the offending character.
