@@ -42,7 +42,7 @@ export class ScoringService {
   readonly inputs: readonly ModelInput[];
   readonly outputs: readonly ModelOutput[];
 
-  /** The per-protocol metric children, resolved once: looking labels up on every request costs more. */
+  /** The per-protocol metric children, resolved once (prom-client still hashes their labels on every update). */
   private readonly protocolMetrics: Record<Protocol, { requestRows: Observer; rowsPredicted: Incrementer }>;
 
   constructor(private readonly options: ScoringServiceOptions) {

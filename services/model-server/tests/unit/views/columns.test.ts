@@ -302,6 +302,38 @@ describe('decodeSplitFrame columns', () => {
   });
 });
 
+describe('decodeSplitFrame column positions, reused for the same column list', () => {
+  it('decodes a second request with the same columns, in any column order the first one had', () => {
+    // Given
+    const inputs = [area, zone];
+    decodeSplitFrame({ columns: ['zone', 'area'], data: [['RL', 1]] }, inputs);
+
+    // When
+    const batch = decodeSplitFrame({ columns: ['zone', 'area'], data: [['RM', 2]] }, inputs);
+
+    // Then
+    expect(Array.from(batch.columns[0] as Float64Array)).toEqual([2]);
+    expect(batch.columns[1]).toEqual(['RM']);
+  });
+
+  it('checks a different column list again after a valid one: missing inputs and duplicates are still refused', () => {
+    // Given
+    const inputs = [area, zone];
+    decodeSplitFrame({ columns: ['area', 'zone'], data: [[1, 'RL']] }, inputs);
+
+    // When / Then
+    expect(() => decodeSplitFrame({ columns: ['area'], data: [[1]] }, inputs)).toThrow(
+      "Model is missing inputs ['zone'].",
+    );
+    expect(() => decodeSplitFrame({ columns: ['area', 'area'], data: [[1, 2]] }, inputs)).toThrow(
+      "'dataframe_split.columns' lists 'area' twice.",
+    );
+    expect(
+      Array.from(decodeSplitFrame({ columns: ['zone', 'area'], data: [['RL', 3]] }, inputs).columns[0] as Float64Array),
+    ).toEqual([3]);
+  });
+});
+
 describe('decodeExampleFrame', () => {
   it('decodes the model input example as a dataframe_split body', () => {
     // When
