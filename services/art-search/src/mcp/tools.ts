@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Artwork, ArtworkPage, Department } from '../dto/artwork.js';
 import type { FetchedImage } from '../provider/image-provider.js';
 import type { SearchService } from '../service/search-service.js';
-import { MAX_TITLE_LENGTH } from '../views/api.js';
+import { artworkFields, MAX_TITLE_LENGTH } from '../views/api.js';
 
 /**
  * The MCP tools of art-search: input and output schemas, and handlers that call the same `SearchService` as the
@@ -79,17 +79,7 @@ export const searchArtworksInput = {
     .describe('How many matches to skip, for paging: pass the nextOffset of the previous answer (default 0).'),
 };
 
-export const artworkOutput = {
-  objectId: z.number().int().describe('The Met object ID.'),
-  title: z.string(),
-  artist: z.string().nullable().describe('Artist display name; null when the Met records none.'),
-  department: z.string().describe('Curatorial department.'),
-  objectDate: z.string().nullable().describe('Date as the Met writes it, e.g. "1787" or "ca. 1665–67".'),
-  primaryImage: z.string().nullable().describe('Full-size open-access image URL; null when there is none.'),
-  primaryImageSmall: z.string().nullable().describe('Web-size variant of the primary image.'),
-  additionalImages: z.array(z.string()).describe('Further open-access image URLs.'),
-  objectUrl: z.string().nullable().describe('The object page on metmuseum.org.'),
-};
+export const artworkOutput = artworkFields;
 
 export const searchArtworksOutput = {
   query: z.string(),

@@ -82,17 +82,22 @@ export const imageUrlSchema = z
   .describe('URL of the primary image of the best match, as a JSON string.')
   .meta({ example: 'https://images.metmuseum.org/CRDImages/ep/original/DP102929.jpg' });
 
+/** The fields of one artwork record, shared by the REST view below and the MCP tools' output schemas. */
+export const artworkFields = {
+  objectId: z.number().int().describe('The Met object ID.'),
+  title: z.string(),
+  artist: z.string().nullable().describe('Artist display name; null when the Met records none.'),
+  department: z.string().describe('Curatorial department.'),
+  objectDate: z.string().nullable().describe('Date as the Met writes it, e.g. "1787" or "ca. 1665–67".'),
+  primaryImage: z.string().nullable().describe('Full-size open-access image URL; null when there is none.'),
+  primaryImageSmall: z.string().nullable().describe('Web-size variant of the primary image.'),
+  additionalImages: z.array(z.string()).describe('Further open-access image URLs.'),
+  objectUrl: z.string().nullable().describe('The object page on metmuseum.org.'),
+};
+
 export const artworkSchema = z
   .object({
-    objectId: z.number().int().describe('The Met object ID.'),
-    title: z.string(),
-    artist: z.string().nullable().describe('Artist display name; null when the Met records none.'),
-    department: z.string().describe('Curatorial department.'),
-    objectDate: z.string().nullable().describe('Date as the Met writes it, e.g. "1787" or "ca. 1665–67".'),
-    primaryImage: z.string().nullable().describe('Full-size open-access image URL; null when there is none.'),
-    primaryImageSmall: z.string().nullable().describe('Web-size variant of the primary image.'),
-    additionalImages: z.array(z.string()).describe('Further open-access image URLs.'),
-    objectUrl: z.string().nullable().describe('The object page on metmuseum.org.'),
+    ...artworkFields,
     totalResults: z.number().int().describe('How many objects matched the request (1 for a lookup by ID).'),
   })
   .meta({

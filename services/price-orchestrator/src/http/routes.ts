@@ -40,12 +40,11 @@ export async function registerPricingRoutes(app: ServiceApp, options: PricingRou
       input: 0,
       ctx: { ge: 1 },
     }),
-    502: upstreamErrorResponses(MODEL_SERVER, options.modelServer)[502],
+    ...upstreamErrorResponses(MODEL_SERVER, options.modelServer),
     503: errorResponse(
       'The model server is down (it refused the connection).',
       `${MODEL_SERVER} is unavailable: it refused the connection.`,
     ),
-    504: upstreamErrorResponses(MODEL_SERVER, options.modelServer)[504],
   };
 
   app.post(
