@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import Fastify, {
@@ -142,6 +143,21 @@ declare module 'fastify' {
 }
 
 /**
+ * Whether pino-pretty can be loaded. It only serves a terminal, so the production images leave it out; a `logPretty`
+ * config there must fall back to JSON lines rather than stop the service from starting.
+ */
+export function prettyLogsAvailable(
+  resolve: (specifier: string) => string = createRequire(import.meta.url).resolve,
+): boolean {
+  try {
+    resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The bootstrap every service shares: Fastify with zod validation and serialisation, JSON logs with a
  * request id, explicit server timeouts, one error handler, Prometheus metrics and OpenAPI docs, and the closing
  * of the service's `resources` when the app closes. The service then registers its health checks and routes on the
@@ -149,11 +165,12 @@ declare module 'fastify' {
  */
 export async function createServiceApp(options: CreateServiceAppOptions): Promise<ServiceApp> {
   const { config } = options;
+  const prettyLogs = config.logPretty && prettyLogsAvailable();
   const app = Fastify({
     logger: {
       level: config.logLevel,
       name: options.name,
-      ...(config.logPretty
+      ...(prettyLogs
         ? {
             transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' } },
           }
@@ -179,6 +196,11 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     http: { requireHostHeader: false },
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
+  if (config.logPretty && !prettyLogs) {
+    app.log.warn(
+      'logPretty is set but pino-pretty is not installed (production images leave it out): logging JSON lines',
+    );
+  }
 
   app.decorateRequest('logFields', undefined);
   app.setValidatorCompiler(validatorCompiler);
