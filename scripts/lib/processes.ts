@@ -1,5 +1,6 @@
 /** Child-process helpers shared by the dev stack runner and the benchmarks: start a TypeScript entry, wait, stop. */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -11,17 +12,27 @@ export interface StartTypeScriptOptions {
   stdio?: StdioOptions;
   /** Restart the entry when its sources change (`tsx watch`). */
   watch?: boolean;
+  /**
+   * Load the entry with `node --import tsx` instead of the tsx CLI: one process instead of a tsx parent relaying
+   * signals to a node child, so the entry starts sooner and receives signals itself. Ignored with `watch`.
+   */
+  singleProcess?: boolean;
+  /** Its own process group, so a Ctrl-C on the terminal reaches only the parent, which stops it in its turn. */
+  detached?: boolean;
 }
 
 /** Runs a TypeScript entry from the workspace sources (`source` export condition) in its own Node process. */
 export function startTypeScript(entry: string, options: StartTypeScriptOptions = {}): ChildProcess {
   const args = options.watch
     ? [tsxCli, 'watch', '--clear-screen=false', '--conditions=source', entry]
-    : [tsxCli, '--conditions=source', entry];
+    : options.singleProcess
+      ? ['--import', 'tsx', '--conditions=source', entry]
+      : [tsxCli, '--conditions=source', entry];
   return spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: options.stdio ?? 'inherit',
+    detached: options.detached ?? false,
   });
 }
 
@@ -50,6 +61,29 @@ export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(graceMs)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Whether nothing listens on `port` of `host` (the services' local default host is 127.0.0.1). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => probe.close(() => resolve(true)))
+      .listen(port, host);
+  });
+}
+
+/** A port nothing listens on right now, for a test that must name its ports up front (another process may take it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+      .once('error', reject)
+      .listen(0, host, () => {
+        const address = probe.address();
+        const port = typeof address === 'object' && address ? address.port : 0;
+        probe.close(() => resolve(port));
+      });
+  });
 }
 
 export interface CapturedProcess {
