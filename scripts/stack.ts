@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortFree, repoRoot, startTypeScript, waitForHttp } from './lib/processes.js';
 import {
   formatSeconds,
@@ -141,6 +142,9 @@ async function main(): Promise<void> {
     }
     return;
   }
+  // The services log the readiness probe's request just after answering it: let those lines reach the log files
+  // before the table, rather than be the first ones shown under it.
+  await sleep(100);
   if (phase !== 'starting') return;
   phase = 'up';
   printTable();
@@ -287,7 +291,7 @@ async function fail(step: Launched, what: string): Promise<never> {
     process.stderr.write(
       `\n${paint(`npm start: ${step.name} ${what}.`, 'red', color)}\n` +
         `  Last ${lines.length} line${lines.length === 1 ? '' : 's'} of its log (${shown(step.logPath)}):\n` +
-        `${formatTail(lines)}\n\n`,
+        `${formatTail(lines)}\n`,
     );
     await shutdown(1);
   }
@@ -299,24 +303,27 @@ let shuttingDown: Promise<void> | undefined;
 /** Stops every started process, each after the ones that need it (SIGTERM, SIGKILL after the timeout), then exits. */
 function shutdown(exitCode: number): Promise<void> {
   if (shuttingDown) return shuttingDown;
-  const wasStreaming = streaming;
+  // After a failure the stops are told too, so the report says the others are down; a Ctrl-C during start-up
+  // (nothing shown yet) stops quietly.
+  const report = streaming || exitCode !== 0;
   phase = 'stopping';
   const stops = new Map<string, Promise<void>>();
   const stopStep = (name: string): Promise<void> => {
     let stop = stops.get(name);
     if (!stop) {
       stop = Promise.all(dependentsOf(selected, name).map((dependent) => stopStep(dependent.name))).then(() =>
-        stopProcess(name, wasStreaming),
+        stopProcess(name, report),
       );
       stops.set(name, stop);
     }
     return stop;
   };
   shuttingDown = (async () => {
-    if (wasStreaming) out('\nnpm start: stopping, dependents first');
+    const running = [...launched.values()].filter((target) => !target.isClosed()).map((target) => target.name);
+    if (report && running.length > 0) out(`\nnpm start: stopping ${running.join(', ')}, dependents first`);
     await Promise.all(selected.map((step) => stopStep(step.name)));
     await Promise.all(logStreams.map((stream) => new Promise((resolve) => stream.end(resolve))));
-    if (wasStreaming) out('npm start: stopped');
+    if (report) out(`npm start: stopped${exitCode === 0 ? '' : `, exit code ${exitCode}`}`);
     process.exit(exitCode);
   })();
   return shuttingDown;
