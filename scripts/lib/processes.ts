@@ -19,6 +19,8 @@ export interface StartTypeScriptOptions {
   singleProcess?: boolean;
   /** Its own process group, so a Ctrl-C on the terminal reaches only the parent, which stops it in its turn. */
   detached?: boolean;
+  /** Command-line arguments for the entry. */
+  args?: readonly string[];
 }
 
 /** Runs a TypeScript entry from the workspace sources (`source` export condition) in its own Node process. */
@@ -28,6 +30,7 @@ export function startTypeScript(entry: string, options: StartTypeScriptOptions =
     : options.singleProcess
       ? ['--import', 'tsx', '--conditions=source', entry]
       : [tsxCli, '--conditions=source', entry];
+  args.push(...(options.args ?? []));
   return spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
@@ -93,9 +96,13 @@ export interface CapturedProcess {
 }
 
 /** Runs a service's process entry from the sources, as a user would, capturing its output (for process tests). */
-export function startCapturedTypeScript(entry: string, env: Record<string, string> = {}): CapturedProcess {
+export function startCapturedTypeScript(
+  entry: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+): CapturedProcess {
   let output = '';
-  const child = startTypeScript(entry, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startTypeScript(entry, { env, args, stdio: ['ignore', 'pipe', 'pipe'] });
   const append = (chunk: Buffer) => {
     output += chunk.toString();
   };
