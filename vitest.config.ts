@@ -9,7 +9,10 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
-    include: ['{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts'],
+    include: [
+      '{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts',
+      'deploy/tests/**/*.test.ts',
+    ],
     environment: 'node',
     // eventsource and eventsource-parser (under the MCP SDK's HTTP client transports) export their TypeScript sources
     // under `source` too: let Vite load them, and the two SDK modules that import them, so Vite compiles those sources.
