@@ -8,7 +8,7 @@
  * Each service logs to .cache/stack/<name>.log (STACK_LOG_DIR); its lines are also shown, tagged `[name]`, once the
  * table is out, so the table is never interleaved with them, on a terminal or in a file.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
   // A closed stdout (`npm start | head`) must not take the stack down mid-stop.
   process.stdout.on('error', () => {});
+  watchLaunchers();
 
   out(
     `npm start: ${selected.map((step) => step.name).join(', ')} (ENV=local${watch ? ', watching for changes' : ''}; ` +
@@ -149,6 +150,37 @@ async function main(): Promise<void> {
   phase = 'up';
   printTable();
   streaming = true;
+}
+
+/**
+ * Stops the stack when a process above it is gone. npm passes a SIGTERM on to the shell it runs the script in, and
+ * that shell exits without passing it to tsx (npm/cli#5776): without this, `kill <npm>` would leave every service
+ * running with nobody to stop it. Watches the parent (tsx) and its parent (that shell, or whatever ran tsx).
+ */
+function watchLaunchers(): void {
+  if (process.platform === 'win32') return;
+  let grandparent: number;
+  try {
+    grandparent = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(process.ppid)], { encoding: 'utf8' }).trim());
+  } catch {
+    return;
+  }
+  const watched = [process.ppid, grandparent].filter((pid) => Number.isInteger(pid) && pid > 1);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  setInterval(() => {
+    const gone = watched.find((pid) => !alive(pid));
+    if (gone !== undefined && phase !== 'stopping') {
+      out(`npm start: the process that started this one (pid ${gone}) is gone; stopping`);
+      void shutdown(0);
+    }
+  }, 500).unref();
 }
 
 /** Runs one step once its needs are ready; resolves with the model directory for the model step. */

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -9,6 +9,7 @@ import {
   type CapturedProcess,
   freePort,
   isPortFree,
+  repoRoot,
   startCapturedTypeScript,
   waitForOutput,
 } from '../../lib/processes.js';
@@ -100,6 +101,45 @@ describe('npm start (scripts/stack.ts) as a process', () => {
     expect(await readFile(join(scratch, 'up', 'met-emulator.log'), 'utf8')).toContain(
       `met-emulator listening on http://127.0.0.1:${emulatorPort}`,
     );
+  }, 60_000);
+
+  it('stops the services when the shell that npm runs it in dies of a SIGTERM it does not pass on', async () => {
+    // Given: `; true` keeps sh from exec'ing, as npm's shell does not, so sh stands between its parent and tsx.
+    const emulatorPort = await freePort();
+    const artSearchPort = await freePort();
+    const command = `"${process.execPath}" node_modules/tsx/dist/cli.mjs --conditions=source scripts/stack.ts art-search; true`;
+    const shell = spawn('sh', ['-c', command], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        MET_EMULATOR_PORT: String(emulatorPort),
+        ART_SEARCH_PORT: String(artSearchPort),
+        STACK_LOG_DIR: join(scratch, 'orphan'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    shell.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const stack = { child: shell, output: () => output };
+    await waitForOutput(stack, /Press Ctrl-C to stop\.\n/);
+
+    // When: the pipe stays open until the runner, which inherited it from the shell, has exited too.
+    const ended = once(shell.stdout, 'end');
+    shell.kill('SIGTERM');
+    await once(shell, 'exit');
+    await ended;
+
+    // Then
+    expect(output).toMatch(/npm start: the process that started this one \(pid \d+\) is gone; stopping/);
+    expect(output.match(/^npm start: stopped( \S+)?/gm)).toEqual([
+      'npm start: stopped art-search',
+      'npm start: stopped met-emulator',
+      'npm start: stopped',
+    ]);
+    expect(await isPortFree(artSearchPort)).toBe(true);
+    expect(await isPortFree(emulatorPort)).toBe(true);
   }, 60_000);
 
   it('names a service that exits while starting with the tail of its log, stops the others, exit 1', async () => {
