@@ -10,5 +10,10 @@ export const quietServiceTestSettings: BaseServiceConfig & { env: string } = {
   port: 0,
   logLevel: 'silent',
   logPretty: false,
+  shutdownDrainMs: 0,
   shutdownGraceMs: 1000,
+  requestTimeoutMs: 5000,
+  maxOpenConnections: 1024,
+  headersTimeoutMs: 10000,
+  keepAliveTimeoutMs: 10000,
 };

@@ -15,6 +15,7 @@ import Fastify, {
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import type { BaseServiceConfig } from './config.js';
+import { runWithDeadline } from './deadline.js';
 import { errorHandlerPlugin } from './error-handler.js';
 import { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
 import { type OpenApiOptions, openApiPlugin } from './openapi.js';
@@ -31,7 +32,10 @@ export type ServiceApp = FastifyInstance<
 export interface CreateServiceAppOptions {
   /** Name used in logs and as the `service` label of every metric. */
   name: string;
-  config: Pick<BaseServiceConfig, 'logLevel' | 'logPretty'>;
+  config: Pick<
+    BaseServiceConfig,
+    'logLevel' | 'logPretty' | 'requestTimeoutMs' | 'maxOpenConnections' | 'headersTimeoutMs' | 'keepAliveTimeoutMs'
+  >;
   openApi: OpenApiOptions;
   /** Pass to share metrics with objects built before the app (e.g. an upstream client). */
   metrics?: ServiceMetrics;
@@ -133,6 +137,14 @@ class OneLinePerRequest extends LogController {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Starts the shutdown drain: readiness answers 503 from now on and every response asks its client to close the
+     * connection, so keep-alive clients reconnect (to another replica) while this one still answers them.
+     */
+    beginDrain(): void;
+    readonly draining: boolean;
+  }
   interface FastifyRequest {
     /**
      * Extra fields for this request's one log line (e.g. `{ rows: 100 }`), set by a handler: cheaper than a child
@@ -186,14 +198,16 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
     // Explicit bounds so a slow or stuck client cannot hold a connection forever.
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
-    keepAliveTimeout: 10_000,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     bodyLimit: 1_048_576,
     routerOptions: { maxParamLength: 200, querystringParser: parseQueryLastValueWins },
     frameworkErrors: answerRouterError,
     clientErrorHandler: answerClientError,
     // A request without Host reaches the onRequest hook below, which answers it in the FastAPI shape; Node would
     // answer an empty 400 itself.
-    http: { requireHostHeader: false },
+    // Node checks header and request timeouts only every `connectionsCheckingInterval` (30 s by default), so a
+    // client that sends its headers slowly held a connection for up to a minute; check every second instead.
+    http: { requireHostHeader: false, headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
   if (config.logPretty && !prettyLogs) {
@@ -201,6 +215,18 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
       'logPretty is set but pino-pretty is not installed (production images leave it out): logging JSON lines',
     );
   }
+
+  // Node closes a connection over the cap as it arrives, so a flood of connections cannot exhaust file descriptors
+  // or memory; the ones already open are served as usual.
+  app.server.maxConnections = config.maxOpenConnections;
+  let draining = false;
+  app.decorate('draining', {
+    getter: () => draining,
+  });
+  app.decorate('beginDrain', () => {
+    draining = true;
+    if (app.hasDecorator('markNotReady')) (app as FastifyInstance).markNotReady();
+  });
 
   app.decorateRequest('logFields', undefined);
   app.setValidatorCompiler(validatorCompiler);
@@ -218,12 +244,19 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
   // FastAPI's JSONResponse says `application/json`, without a charset (JSON is UTF-8 by definition); every JSON
   // error also says `nosniff`, so a browser never renders an error that echoes input as another type.
   app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('connection', 'close');
     const type = reply.getHeader('content-type');
     if (type === JSON_UTF8) reply.header('content-type', 'application/json');
     if (reply.statusCode >= 400 && typeof type === 'string' && type.startsWith('application/json')) {
       reply.header('x-content-type-options', 'nosniff');
     }
     done(null, payload);
+  });
+  // After the body is parsed, so the deadline travels into the handler's async work (a body arrives in stream
+  // events, outside any context set when the request started); its clock still starts when the request did.
+  const { requestTimeoutMs } = config;
+  app.addHook('preHandler', (_request, reply, done) => {
+    runWithDeadline(requestTimeoutMs, done, performance.now() - reply.elapsedTime);
   });
   // Node answers an `Expect` other than 100-continue with an empty 417 unless someone listens; uvicorn ignores an
   // expectation it does not know, so hand the request to Fastify as usual.

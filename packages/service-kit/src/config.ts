@@ -12,11 +12,44 @@ export const baseServiceConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).describe('TCP port to listen on (0 = any free port).'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).describe('Minimum log level.'),
   logPretty: z.boolean().describe('Human-readable logs instead of JSON lines.'),
+  shutdownDrainMs: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'After SIGTERM, how long readiness answers 503 while the listener stays open and requests are still served, so ' +
+        'load balancers stop routing here before connections are refused (0 = close at once).',
+    ),
   shutdownGraceMs: z
     .number()
     .int()
     .min(0)
-    .describe('How long in-flight requests may take to finish after SIGTERM before the process exits anyway.'),
+    .describe(
+      'How long in-flight requests may take to finish once the listener closes before the process exits anyway.',
+    ),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .describe(
+      'Deadline of one request: every upstream call and retry it makes shares it, and when it passes the answer is ' +
+        '504 at once.',
+    ),
+  maxOpenConnections: z
+    .number()
+    .int()
+    .min(1)
+    .describe('Most client connections open at once; connections over it are closed as they arrive.'),
+  headersTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .describe("How long a client may take to send a request's headers before the connection is closed with 408."),
+  keepAliveTimeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .describe('How long an idle keep-alive connection stays open waiting for the next request.'),
 });
 
 export type BaseServiceConfig = z.infer<typeof baseServiceConfigSchema>;

@@ -48,7 +48,9 @@ export type UpstreamFailureKind =
   | 'connection'
   /** Nothing listens at the upstream's address (ECONNREFUSED): it is down or not started yet. */
   | 'refused'
-  | 'backing_off';
+  | 'backing_off'
+  /** The answer was larger than the client reads (`maxResponseBytes`). */
+  | 'too_large';
 
 /** An upstream answered badly or not at all (HTTP 502). */
 export class UpstreamError extends ServiceError {
@@ -68,7 +70,10 @@ export class UpstreamError extends ServiceError {
   readonly upstreamStatus: number | undefined;
 }
 
-/** An upstream did not answer within its timeout (HTTP 504). */
+/**
+ * An upstream did not answer within its timeout, or within what was left of the request's deadline (HTTP 504).
+ * With `requestDeadline`, `timeoutMs` is the request's whole budget and the message says so.
+ */
 export class UpstreamTimeoutError extends ServiceError {
   readonly statusCode = 504;
   readonly code = 'upstream_timeout';
@@ -76,9 +81,14 @@ export class UpstreamTimeoutError extends ServiceError {
   constructor(
     readonly upstream: string,
     readonly timeoutMs: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { requestDeadline?: boolean },
   ) {
-    super(upstreamTimeoutMessage(upstream, timeoutMs), options);
+    super(
+      options?.requestDeadline
+        ? `${upstream} did not answer within the request's deadline of ${timeoutMs} ms.`
+        : upstreamTimeoutMessage(upstream, timeoutMs),
+      options,
+    );
   }
 }
 

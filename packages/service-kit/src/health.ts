@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import { z } from 'zod';
 
 /** A readiness check: resolves when the dependency is usable, rejects with a reason when it is not. */
@@ -49,6 +50,21 @@ export const healthPlugin = fp(
     let shuttingDown = false;
     let cached: { at: number; result: Promise<Record<string, string>> } | undefined;
     let cachedDependencies: { at: number; result: Promise<Record<string, string>> } | undefined;
+    // Where the kit's metrics are registered, each neighbour's last state is a series too, for alerts and dashboards.
+    const dependencyUp = app.hasDecorator('metrics')
+      ? new Gauge({
+          name: 'dependency_up',
+          help: 'Whether a neighbour answered its last readiness check (1) or not (0); readiness does not depend on it.',
+          labelNames: ['dependency'],
+          registers: [app.metrics.registry],
+        })
+      : undefined;
+    const checkDependencies = async (dependencies: Record<string, ReadinessCheck>) => {
+      const results = await runChecks(dependencies);
+      for (const [name, state] of Object.entries(results))
+        dependencyUp?.set({ dependency: name }, state === 'ok' ? 1 : 0);
+      return results;
+    };
     app.decorate('markNotReady', () => {
       shuttingDown = true;
     });
@@ -90,7 +106,7 @@ export const healthPlugin = fp(
         if (!cached || now - cached.at >= options.cacheMs) cached = { at: now, result: runChecks(options.checks) };
         const { dependencies } = options;
         if (dependencies && (!cachedDependencies || now - cachedDependencies.at >= options.cacheMs)) {
-          cachedDependencies = { at: now, result: runChecks(dependencies) };
+          cachedDependencies = { at: now, result: checkDependencies(dependencies) };
         }
         const checks = { ...(await cached.result) };
         if (shuttingDown) checks.shutdown = 'shutting down';

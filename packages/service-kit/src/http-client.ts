@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, errors, Pool } from 'undici';
 import type { z } from 'zod';
+import { callBudget, type RequestDeadline, remainingMs } from './deadline.js';
 import { UpstreamError, type UpstreamFailureKind, UpstreamTimeoutError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -102,6 +103,9 @@ export class UpstreamClient {
         connect: { timeout: options.connectTimeoutMs },
         keepAliveTimeout: 10_000,
         pipelining: 1,
+        // undici refuses a larger body as it streams in (and at once when Content-Length says so), so a runaway
+        // answer costs at most this much memory.
+        maxResponseSize: options.maxResponseBytes,
       });
     this.limiter = new RateLimiter(options.maxRequestsPerSecond ?? 0);
     this.random = options.random ?? Math.random;
@@ -201,6 +205,9 @@ export class UpstreamClient {
       } catch (error) {
         if (!request.retryable || !isRetryable(error) || attempt >= this.options.retries) throw error;
         const delay = this.options.retryBaseDelayMs * 2 ** attempt * (0.5 + this.random());
+        // A retry that could not finish before the request's deadline only delays the answer the caller gets now.
+        const deadline = callBudget(Number.POSITIVE_INFINITY).deadline;
+        if (deadline !== undefined && remainingMs(deadline) <= delay) throw error;
         await sleep(delay);
       }
     }
@@ -219,12 +226,14 @@ export class UpstreamClient {
         `${name} refused recent requests with its bot protection; not calling it again for ${Math.ceil(waitMs / 1000)} s.`,
       );
     }
-    await this.limiter.acquire();
+    if (this.limiter.limited) await this.waitForTurn();
+    const { budgetMs, deadline } = callBudget(this.options.timeoutMs);
+    if (deadline !== undefined && budgetMs <= 0) throw deadlineError(name, deadline);
 
     // One timer bounds the whole attempt (connect, headers and body). A plain timer, cleared when the attempt
     // ends, is much cheaper per request than AbortSignal.timeout, whose timers are only reclaimed by the GC.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
+    const timer = setTimeout(() => controller.abort(), budgetMs);
     let statusCode: number;
     let contentType: string;
     let text: string;
@@ -236,14 +245,14 @@ export class UpstreamClient {
         body: request.body,
         signal: controller.signal,
         headers: request.headers,
-        headersTimeout: this.options.timeoutMs,
-        bodyTimeout: this.options.timeoutMs,
+        headersTimeout: budgetMs,
+        bodyTimeout: budgetMs,
       });
       statusCode = response.statusCode;
       contentType = String(response.headers['content-type'] ?? '');
       text = await response.body.text();
     } catch (error) {
-      throw this.networkError(error, controller.signal);
+      throw this.networkError(error, controller.signal, deadline);
     } finally {
       clearTimeout(timer);
     }
@@ -288,15 +297,37 @@ export class UpstreamClient {
     return { ok: true, status: statusCode, data: parsed.data };
   }
 
-  private networkError(error: unknown, signal: AbortSignal): Error {
-    const { name, timeoutMs, connectTimeoutMs } = this.options;
+  /** Waits for the request budget, but not past the request's deadline. */
+  private async waitForTurn(): Promise<void> {
+    const { budgetMs, deadline } = callBudget(Number.POSITIVE_INFINITY);
+    if (deadline === undefined) return this.limiter.acquire();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(deadlineError(this.options.name, deadline)), budgetMs);
+    });
+    try {
+      await Promise.race([this.limiter.acquire(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private networkError(error: unknown, signal: AbortSignal, deadline: RequestDeadline | undefined): Error {
+    const { name, timeoutMs, connectTimeoutMs, maxResponseBytes } = this.options;
     if (
       signal.aborted ||
       error instanceof errors.HeadersTimeoutError ||
       error instanceof errors.BodyTimeoutError ||
       (error instanceof Error && error.name === 'TimeoutError')
     ) {
-      return new UpstreamTimeoutError(name, timeoutMs, { cause: error });
+      return deadline !== undefined
+        ? deadlineError(name, deadline, error)
+        : new UpstreamTimeoutError(name, timeoutMs, { cause: error });
+    }
+    if (error instanceof errors.ResponseExceededMaxSizeError) {
+      return new UpstreamError(name, 'too_large', `${name} answered with more than ${maxResponseBytes} bytes.`, {
+        cause: error,
+      });
     }
     if (error instanceof errors.ConnectTimeoutError) {
       return new UpstreamTimeoutError(name, connectTimeoutMs, { cause: error });
@@ -308,6 +339,10 @@ export class UpstreamClient {
     const reason = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be resolved' : 'dropped the connection';
     return new ConnectionError(name, 'connection', `${name} ${reason}.`, code, { cause: error });
   }
+}
+
+function deadlineError(upstream: string, deadline: RequestDeadline, cause?: unknown): UpstreamTimeoutError {
+  return new UpstreamTimeoutError(upstream, deadline.budgetMs, { cause, requestDeadline: true });
 }
 
 /** A dropped connection is worth one retry; a refused or unresolvable one is not. */

@@ -8,6 +8,7 @@ export {
   type LoadedConfig,
   loadConfig,
 } from './config.js';
+export { currentDeadline, type RequestDeadline, remainingMs, runWithDeadline } from './deadline.js';
 export {
   errorHandlerPlugin,
   errorResponse,

@@ -14,6 +14,8 @@ export interface ServiceMetrics {
   cacheLookups: Counter<'cache' | 'result'>;
 }
 
+const METRICS_RENDER_REUSE_MS = 1000;
+
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Creates the metrics every service exports, in a registry of their own. */
@@ -78,9 +80,22 @@ export const metricsPlugin = fp(
       done();
     });
 
+    // Rendering every series (with the process and GC collectors) costs far more than an ordinary request, so a
+    // rendering is reused for a second: scrapers poll every 10-60 s, and a flood of /metrics requests costs one
+    // rendering per second rather than one each.
+    let rendered: { at: number; text: Promise<string> } | undefined;
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const now = performance.now();
+      if (rendered === undefined || now - rendered.at >= METRICS_RENDER_REUSE_MS) {
+        const text = metrics.registry.metrics();
+        rendered = { at: now, text };
+        // A failed rendering is not reused.
+        text.catch(() => {
+          if (rendered?.text === text) rendered = undefined;
+        });
+      }
       reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
+      return rendered.text;
     });
   },
   { name: 'service-kit-metrics', fastify: '5.x' },

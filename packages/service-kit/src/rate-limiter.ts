@@ -17,6 +17,11 @@ export class RateLimiter {
     this.updatedAt = this.now();
   }
 
+  /** False for a rate of 0 or less: every acquisition resolves at once. */
+  get limited(): boolean {
+    return this.ratePerSecond > 0;
+  }
+
   /** Resolves when the caller may make one request. A rate of 0 or less means unlimited. */
   acquire(): Promise<void> {
     if (this.ratePerSecond <= 0) return Promise.resolve();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError } from './config.js';
+import { type BaseServiceConfig, ConfigError } from './config.js';
 
 /** Exit status for a configuration error (sysexits.h EX_CONFIG): the configuration, not the code, is wrong. */
 const EX_CONFIG = 78;
@@ -7,23 +7,32 @@ const EX_CONFIG = 78;
 export interface RunServiceOptions {
   host: string;
   port: number;
+  /** After SIGTERM: readiness 503 and the listener still open, for this long (0 = close at once). */
+  shutdownDrainMs?: number;
   shutdownGraceMs: number;
   /** Extra lines to print once listening (docs URL, sample request). */
   banner?: (baseUrl: string) => string[];
 }
 
 /**
- * Starts listening and owns the process lifecycle: on SIGTERM or SIGINT it stops accepting connections,
- * lets in-flight requests finish (every resource closes in its own `onClose` hook), and exits 0; if that
- * takes longer than the grace period it exits 1. A failed `listen` logs and exits 1.
+ * Starts listening and owns the process lifecycle. On SIGTERM or SIGINT it drains, then closes:
+ * 1. readiness answers 503 at once, and for `shutdownDrainMs` the listener stays open and every request is still
+ *    served (each answer asks its client to close the connection), so load balancers take the replica out of
+ *    rotation before a single connection is refused;
+ * 2. the listener closes and in-flight requests finish (every resource closes in its own `onClose` hook), then the
+ *    process exits 0; if that takes longer than `shutdownGraceMs` it exits 1.
+ * A second signal during the drain skips the rest of it. A failed `listen` logs and exits 1.
  * The lower-level piece of `runServiceMain`, for an app that is already built.
  */
 export async function runService(app: FastifyInstance, options: RunServiceOptions): Promise<void> {
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal, graceMs: options.shutdownGraceMs }, 'shutting down');
+  const drainMs = options.shutdownDrainMs ?? 0;
+  let phase: 'serving' | 'draining' | 'closing' = 'serving';
+  let drainTimer: NodeJS.Timeout | undefined;
+
+  const close = () => {
+    phase = 'closing';
+    clearTimeout(drainTimer);
+    app.log.info({ graceMs: options.shutdownGraceMs }, 'closing the listener; waiting for in-flight requests');
     const force = setTimeout(() => {
       app.log.error({ graceMs: options.shutdownGraceMs }, 'in-flight requests did not finish in time; exiting');
       process.exit(1);
@@ -42,8 +51,26 @@ export async function runService(app: FastifyInstance, options: RunServiceOption
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (phase === 'closing') return;
+    if (phase === 'draining') {
+      app.log.info({ signal }, 'second signal: ending the drain early');
+      close();
+      return;
+    }
+    phase = 'draining';
+    if (app.hasDecorator('beginDrain')) app.beginDrain();
+    else if (app.hasDecorator('markNotReady')) app.markNotReady();
+    if (drainMs === 0) {
+      app.log.info({ signal }, 'shutting down');
+      close();
+      return;
+    }
+    app.log.info({ signal, drainMs }, 'shutting down: draining (readiness 503, still serving)');
+    drainTimer = setTimeout(close, drainMs);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 
   try {
     const address = await app.listen({ host: options.host, port: options.port });
@@ -54,7 +81,9 @@ export async function runService(app: FastifyInstance, options: RunServiceOption
   }
 }
 
-export interface ServiceMainOptions<Config extends { host: string; port: number; shutdownGraceMs: number }> {
+type LifecycleConfig = Pick<BaseServiceConfig, 'host' | 'port' | 'shutdownDrainMs' | 'shutdownGraceMs'>;
+
+export interface ServiceMainOptions<Config extends LifecycleConfig> {
   /** Used as the prefix of start-up error messages: `<name>: <message>`. */
   name: string;
   loadConfig: () => Config;
@@ -78,7 +107,7 @@ export interface ServiceMainOptions<Config extends { host: string; port: number;
  * await runServiceMain({ name: 'my-service', loadConfig: loadMyConfig, buildApp, banner: (url) => [`${url}/docs`] });
  * ```
  */
-export async function runServiceMain<Config extends { host: string; port: number; shutdownGraceMs: number }>(
+export async function runServiceMain<Config extends LifecycleConfig>(
   options: ServiceMainOptions<Config>,
 ): Promise<void> {
   let config: Config;
@@ -94,6 +123,7 @@ export async function runServiceMain<Config extends { host: string; port: number
   await runService(app, {
     host: config.host,
     port: config.port,
+    shutdownDrainMs: config.shutdownDrainMs,
     shutdownGraceMs: config.shutdownGraceMs,
     banner: banner && ((baseUrl) => banner(baseUrl, config)),
   });

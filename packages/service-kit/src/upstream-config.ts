@@ -23,6 +23,11 @@ export const upstreamConfigSchema = z.strictObject({
     .describe('Extra attempts of a GET (or idempotent POST) after a 5xx answer or a dropped connection.'),
   retryBaseDelayMs: milliseconds('First retry back-off, doubled per retry, ±50 % jitter'),
   maxConnections: z.number().int().min(1).max(256).describe('Keep-alive connections to the upstream.'),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .describe('Largest answer body read from the upstream (bytes); a larger one is refused with a 502.'),
 });
 
 export type UpstreamConfig = z.infer<typeof upstreamConfigSchema>;

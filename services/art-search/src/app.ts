@@ -114,7 +114,10 @@ export async function buildApp(config: ArtSearchConfig, overrides: BuildAppOverr
     },
   });
   await app.register(healthPlugin, {
-    checks: { met: () => provider.ping() },
+    // A Met outage must not take every replica out of rotation: they still answer from the cache, and a clear 502
+    // for the rest. The Met's state is reported in the body and the `dependency_up` metric instead.
+    checks: {},
+    dependencies: { met: () => provider.ping() },
     checkTimeoutMs: config.met.timeoutMs,
     cacheMs: config.readinessCacheMs,
   });

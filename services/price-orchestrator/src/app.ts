@@ -6,7 +6,7 @@ import {
   ServiceResources,
   UpstreamClient,
 } from '@mlms/service-kit';
-import { Counter, Gauge } from 'prom-client';
+import { Counter } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import type { OrchestratorConfig } from './config/settings.js';
 import { MODEL_SERVER, registerPricingRoutes } from './http/routes.js';
@@ -57,11 +57,6 @@ export async function buildOrchestrator(
     }),
   );
   const provider = new MlflowModelProvider(client, config.modelName);
-  const modelServerUp = new Gauge({
-    name: 'model_server_up',
-    help: 'Whether the model server answered its last health check (1) or not (0).',
-    registers: [metrics.registry],
-  });
   const predictions = new Counter({
     name: 'price_predictions_total',
     help: 'Houses priced, by model version.',
@@ -104,14 +99,7 @@ export async function buildOrchestrator(
   await app.register(healthPlugin, {
     checks: { modelSignature: gate.readiness },
     dependencies: {
-      modelServer: () =>
-        provider.ping().then(
-          () => modelServerUp.set(1),
-          (error: unknown) => {
-            modelServerUp.set(0);
-            throw error;
-          },
-        ),
+      modelServer: () => provider.ping(),
     },
     checkTimeoutMs: config.modelServer.timeoutMs,
     cacheMs: config.readinessCacheMs,

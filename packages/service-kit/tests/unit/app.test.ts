@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServiceApp, type ServiceApp } from '@mlms/service-kit';
+import { createServiceApp, currentDeadline, remainingMs, type ServiceApp } from '@mlms/service-kit';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { quietServiceTestSettings } from '../../../../test-support/config.js';
 import { createTestApp, TEST_OPENAPI } from './support/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -136,13 +137,77 @@ describe('createServiceApp limits', () => {
   });
 });
 
+describe('createServiceApp server bounds and deadline', () => {
+  it('given the config, when the app is built, then the server caps connections and header time as configured', async () => {
+    // Given
+    const config = {
+      ...quietServiceTestSettings,
+      maxOpenConnections: 7,
+      headersTimeoutMs: 3000,
+      keepAliveTimeoutMs: 4000,
+    };
+
+    // When
+    app = await createServiceApp({ name: 'bounded', config, openApi: TEST_OPENAPI });
+
+    // Then
+    expect(app.server.maxConnections).toBe(7);
+    expect(app.server.headersTimeout).toBe(3000);
+    expect(app.server.keepAliveTimeout).toBe(4000);
+  });
+
+  it('given a POST with a body, when its handler runs, then the request deadline is set from requestTimeoutMs', async () => {
+    // Given
+    app = await createServiceApp({
+      name: 'deadline',
+      config: { ...quietServiceTestSettings, requestTimeoutMs: 1234 },
+      openApi: TEST_OPENAPI,
+    });
+    app.post('/work', { schema: { body: z.object({ text: z.string() }) } }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const deadline = currentDeadline();
+      return { budgetMs: deadline?.budgetMs, left: deadline ? remainingMs(deadline) : undefined };
+    });
+
+    // When
+    const response = await app.inject({ method: 'POST', url: '/work', payload: { text: 'x' } });
+
+    // Then
+    const body = response.json() as { budgetMs: number; left: number };
+    expect(body.budgetMs).toBe(1234);
+    expect(body.left).toBeGreaterThan(0);
+    expect(body.left).toBeLessThan(1234);
+    expect(currentDeadline()).toBeUndefined();
+  });
+
+  it('given the drain has begun, when a request is answered, then the answer asks the client to close', async () => {
+    // Given
+    app = await createTestApp();
+    app.get('/work', async () => ({ ok: true }));
+    const before = await app.inject({ method: 'GET', url: '/work' });
+
+    // When
+    app.beginDrain();
+    const during = await app.inject({ method: 'GET', url: '/work' });
+
+    // Then
+    expect(before.headers.connection).not.toBe('close');
+    expect(during.headers.connection).toBe('close');
+    expect(app.draining).toBe(true);
+  });
+});
+
 describe('createServiceApp logging', () => {
   it('logs at the configured level under the service name', async () => {
     // Given
     const name = `svc-${randomUUID()}`;
 
     // When
-    app = await createServiceApp({ name, config: { logLevel: 'warn', logPretty: false }, openApi: TEST_OPENAPI });
+    app = await createServiceApp({
+      name,
+      config: { ...quietServiceTestSettings, logLevel: 'warn' },
+      openApi: TEST_OPENAPI,
+    });
 
     // Then
     const logger = app.log as unknown as Logger;
@@ -154,7 +219,7 @@ describe('createServiceApp logging', () => {
 
   it('builds a working app when logPretty loads the pino-pretty transport', async () => {
     // Given
-    const config = { logLevel: 'silent' as const, logPretty: true };
+    const config = { ...quietServiceTestSettings, logPretty: true };
 
     // When
     app = await createServiceApp({ name: 'pretty', config, openApi: TEST_OPENAPI });

@@ -156,6 +156,22 @@ describe('GET /health/ready', () => {
     });
   });
 
+  it('given dependencies, when readiness is checked, then dependency_up says which answered', async () => {
+    // Given
+    const service = await appWithHealth({
+      checks: {},
+      dependencies: { met: async () => {}, modelServer: async () => Promise.reject(new Error('refused')) },
+    });
+
+    // When
+    await service.inject({ method: 'GET', url: '/health/ready' });
+    const metrics = await service.metrics.registry.getSingleMetricAsString('dependency_up');
+
+    // Then
+    expect(metrics).toContain('dependency_up{dependency="met",service="test-service"} 1');
+    expect(metrics).toContain('dependency_up{dependency="modelServer",service="test-service"} 0');
+  });
+
   it('answers 200 with no checks registered', async () => {
     // Given
     const service = await appWithHealth({ checks: {} });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   createServiceMetrics,
+  runWithDeadline,
   type ServiceMetrics,
   UpstreamClient,
   type UpstreamClientOptions,
@@ -33,6 +34,7 @@ const baseOptions: UpstreamClientOptions = {
   url: `${ORIGIN}${BASE_PATH}`,
   connectTimeoutMs: 500,
   timeoutMs: 2_000,
+  maxResponseBytes: 1_048_576,
   retries: 1,
   retryBaseDelayMs: 1,
   maxConnections: 2,
@@ -967,5 +969,128 @@ describe('UpstreamClient.close with a dispatcher passed in', () => {
 
     // Then
     expect(response.ok).toBe(true);
+  });
+});
+
+describe("UpstreamClient and the request's deadline", () => {
+  it('given a request deadline shorter than the timeout, when the upstream is slow, then it fails at the deadline', async () => {
+    // Given
+    const { client, met } = mockedClient({ timeoutMs: 5_000 });
+    met
+      .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
+      .reply(200, socrates, JSON_HEADERS)
+      .delay(10_000)
+      .times(2);
+
+    // When
+    const started = performance.now();
+    const error = await rejectionOf(
+      runWithDeadline(80, () => client.getJson('objects/1', { endpoint: 'object', schema: objectSchema })),
+    );
+    const elapsed = performance.now() - started;
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect(error).toMatchObject({ statusCode: 504, timeoutMs: 80 });
+    expect((error as Error).message).toBe("Met did not answer within the request's deadline of 80 ms.");
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it('given calls in sequence under one deadline, when the first used it up, then the next fails without calling', async () => {
+    // Given
+    const { client, met, agent } = mockedClient({ timeoutMs: 5_000 });
+    met
+      .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
+      .reply(200, socrates, JSON_HEADERS)
+      .delay(60);
+    met.intercept({ path: `${BASE_PATH}/objects/2`, method: 'GET' }).reply(200, socrates, JSON_HEADERS);
+
+    // When
+    const error = await rejectionOf(
+      runWithDeadline(50, async () => {
+        await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }).catch(() => undefined);
+        return client.getJson('objects/2', { endpoint: 'object', schema: objectSchema });
+      }),
+    );
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect((error as Error).message).toContain("the request's deadline of 50 ms");
+    expect(agent.pendingInterceptors().map((interceptor) => interceptor.path)).toEqual([`${BASE_PATH}/objects/2`]);
+  });
+
+  it('given a 5xx and a deadline too close for the back-off, when called, then it answers the 502 without retrying', async () => {
+    // Given
+    const { client, met, agent } = mockedClient({ retryBaseDelayMs: 1_000 });
+    met
+      .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
+      .reply(503, 'busy')
+      .times(2);
+
+    // When
+    const error = await rejectionOf(
+      runWithDeadline(300, () => client.getJson('objects/1', { endpoint: 'object', schema: objectSchema })),
+    );
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ kind: 'status', upstreamStatus: 503 });
+    expect(agent.pendingInterceptors()).toHaveLength(1);
+  });
+
+  it('given a request budget that would make it wait past the deadline, when called, then it fails at the deadline', async () => {
+    // Given: one request per second, the first token already taken
+    const { client, met } = mockedClient({ maxRequestsPerSecond: 1 });
+    met
+      .intercept({ path: `${BASE_PATH}/objects/1`, method: 'GET' })
+      .reply(200, socrates, JSON_HEADERS)
+      .times(2);
+    await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema });
+
+    // When
+    const started = performance.now();
+    const error = await rejectionOf(
+      runWithDeadline(100, () => client.getJson('objects/1', { endpoint: 'object', schema: objectSchema })),
+    );
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect(performance.now() - started).toBeLessThan(900);
+  });
+});
+
+describe('UpstreamClient response size cap', () => {
+  it('given an answer larger than maxResponseBytes, when called, then it fails with too_large (502)', async () => {
+    // Given: 2 MB of JSON, streamed without a length, against a 64 KiB cap
+    const { origin } = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(`{"objectID": 1, "padding": "${'x'.repeat(2_000_000)}"}`);
+    });
+    const client = pooledClient(origin, { maxResponseBytes: 65_536 });
+
+    // When
+    const error = await rejectionOf(client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }));
+
+    // Then
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({
+      kind: 'too_large',
+      statusCode: 502,
+      message: 'Met answered with more than 65536 bytes.',
+    });
+  });
+
+  it('given an answer within maxResponseBytes, when called, then it is read as usual', async () => {
+    // Given
+    const { origin } = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(socrates));
+    });
+    const client = pooledClient(origin, { maxResponseBytes: 65_536 });
+
+    // When
+    const result = await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema });
+
+    // Then
+    expect(result.ok).toBe(true);
   });
 });

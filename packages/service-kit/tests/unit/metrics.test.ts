@@ -44,6 +44,20 @@ describe('metrics plugin', () => {
     expect(response.body).not.toContain('/items/43');
   });
 
+  it('given /metrics was just rendered, when asked again within a second, then the same rendering is served', async () => {
+    // Given
+    const app = await appWithItemRoute();
+    const first = await app.inject({ method: 'GET', url: '/metrics' });
+    await app.inject({ method: 'GET', url: '/items/1' });
+
+    // When
+    const second = await app.inject({ method: 'GET', url: '/metrics' });
+
+    // Then
+    expect(second.body).toBe(first.body);
+    expect(second.headers['content-type']).toBe(first.headers['content-type']);
+  });
+
   it('records the latency histogram with the same labels', async () => {
     // Given
     const app = await appWithItemRoute();

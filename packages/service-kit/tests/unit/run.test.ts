@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { fileURLToPath } from 'node:url';
 import {
   ConfigError,
+  healthPlugin,
   runService,
   runServiceMain,
   type ServiceApp,
@@ -145,7 +146,7 @@ describe('runService in this process', () => {
 
     // When
     onSigterm('SIGTERM');
-    await vi.waitFor(() => expect(info).toHaveBeenCalledWith({ signal: 'SIGTERM', graceMs: 5_000 }, 'shutting down'));
+    await vi.waitFor(() => expect(info).toHaveBeenCalledWith({ signal: 'SIGTERM' }, 'shutting down'));
     finishRequest();
     const response = await inFlight;
     await vi.waitFor(() => expect(exit).toHaveBeenCalled());
@@ -169,6 +170,52 @@ describe('runService in this process', () => {
 
     // Then
     expect(close).toHaveBeenCalledTimes(1);
+    expect(exit.mock.calls).toEqual([[0]]);
+  });
+
+  it('on SIGTERM with a drain period: readiness 503 at once, still serving (asking clients to close), then exits 0', async () => {
+    // Given
+    const app = await ownedApp();
+    await app.register(healthPlugin, { checks: {}, checkTimeoutMs: 1000, cacheMs: 0 });
+    app.get('/work', async () => ({ done: true }));
+    const { onSigterm } = await run(app, { shutdownDrainMs: 400 });
+    const base = `http://127.0.0.1:${portOf(app)}`;
+    expect((await httpGet(`${base}/health/ready`)).status).toBe(200);
+
+    // When
+    onSigterm('SIGTERM');
+    const readiness = await httpGet(`${base}/health/ready`);
+    const duringDrain = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      get(`${base}/work`, { agent: false }, (response) => {
+        response.resume();
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }),
+        );
+      }).on('error', reject);
+    });
+    const exitedDuringDrain = exit.mock.calls.length > 0;
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
+    expect(readiness.status).toBe(503);
+    expect(JSON.parse(readiness.body).checks).toEqual({ shutdown: 'shutting down' });
+    expect(duringDrain).toEqual({ status: 200, connection: 'close' });
+    expect(exitedDuringDrain).toBe(false);
+    expect(exit.mock.calls).toEqual([[0]]);
+    await expect(httpGet(`${base}/work`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('ends the drain early on a second signal', async () => {
+    // Given
+    const app = await ownedApp();
+    const { onSigterm, onSigint } = await run(app, { shutdownDrainMs: 60_000 });
+
+    // When
+    onSigterm('SIGTERM');
+    onSigint('SIGINT');
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+
+    // Then
     expect(exit.mock.calls).toEqual([[0]]);
   });
 
@@ -237,7 +284,7 @@ describe('runService in this process', () => {
 });
 
 describe('runServiceMain in this process', () => {
-  const config = { host: '127.0.0.1', port: 0, shutdownGraceMs: 5_000, label: 'blue' };
+  const config = { host: '127.0.0.1', port: 0, shutdownDrainMs: 0, shutdownGraceMs: 5_000, label: 'blue' };
 
   /** Starts with process.exit and stderr stubbed; returns the exit codes asked for and all that went to stderr. */
   async function start(

@@ -19,6 +19,7 @@ const block: UpstreamConfig = {
   url: 'http://model.test/serving',
   connectTimeoutMs: 500,
   timeoutMs: 2500,
+  maxResponseBytes: 1_048_576,
   retries: 1,
   retryBaseDelayMs: 100,
   maxConnections: 8,

@@ -134,7 +134,7 @@ describe('art-search against the Met emulator over loopback', () => {
 
     // Then
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ status: 'ready', checks: { met: 'ok' } });
+    expect(response.json()).toEqual({ status: 'ready', checks: {}, dependencies: { met: 'ok' } });
   });
 
   describe('with faults injected into the Met', () => {
@@ -222,7 +222,7 @@ describe('art-search against the Met emulator over loopback', () => {
       expect(response.status).toBe(200);
     });
 
-    it('is not ready while the Met fails, naming the reason', async () => {
+    it('stays ready while the Met fails (it can still answer from the cache), naming the reason', async () => {
       // Given
       stack.emulator.faults.set('departments', { status: 503 });
 
@@ -230,10 +230,11 @@ describe('art-search against the Met emulator over loopback', () => {
       const response = await stack.get('/health/ready');
 
       // Then
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(200);
       expect(response.json()).toEqual({
-        status: 'not ready',
-        checks: { met: 'Met Collection API answered HTTP 503.' },
+        status: 'ready',
+        checks: {},
+        dependencies: { met: 'Met Collection API answered HTTP 503.' },
       });
     });
   });
@@ -307,7 +308,7 @@ describe('art-search caching against the emulator', () => {
 });
 
 describe('art-search when the Met is unreachable', () => {
-  it('answers 502 and is not ready', async () => {
+  it('answers 502, stays ready and reports the Met down', async () => {
     // Given: the emulator is stopped, so its port refuses connections
     const stack = await startStack();
     await stack.emulator.close();
@@ -319,7 +320,9 @@ describe('art-search when the Met is unreachable', () => {
     // Then
     expect(search.status).toBe(502);
     expect(search.json()).toEqual({ detail: 'Met Collection API refused the connection.' });
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toMatchObject({ dependencies: { met: 'Met Collection API refused the connection.' } });
+    expect((await stack.get('/metrics')).body).toMatch(/dependency_up\{dependency="met",service="art-search"\} 0/);
     await stack.app.close();
   });
 });

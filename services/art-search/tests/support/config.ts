@@ -1,3 +1,4 @@
+import { quietServiceTestSettings } from '../../../../test-support/config.js';
 import type { ArtSearchConfig } from '../../src/config/settings.js';
 
 /** Settings a test changes; `met` keys are merged into the test's Met block, one at a time. */
@@ -7,12 +8,7 @@ export type TestConfigOverrides = Partial<Omit<ArtSearchConfig, 'met'>> & { met?
 export function testConfig(overrides: TestConfigOverrides = {}): ArtSearchConfig {
   const { met, ...rest } = overrides;
   return {
-    env: 'test',
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    logPretty: false,
-    shutdownGraceMs: 1000,
+    ...quietServiceTestSettings,
     met: {
       url: 'http://met.test',
       connectTimeoutMs: 500,
@@ -20,6 +16,7 @@ export function testConfig(overrides: TestConfigOverrides = {}): ArtSearchConfig
       retries: 1,
       retryBaseDelayMs: 1,
       maxConnections: 8,
+      maxResponseBytes: 1_048_576,
       maxRequestsPerSecond: 0,
       refusalCooldownMs: 0,
       ...met,

@@ -16,6 +16,7 @@ export function providerWithMockMet(
     name: 'Met Collection API',
     url: MET_ORIGIN,
     connectTimeoutMs: 200,
+    maxResponseBytes: 1_048_576,
     timeoutMs: client.timeoutMs ?? 1000,
     retries: client.retries ?? 1,
     retryBaseDelayMs: 1,

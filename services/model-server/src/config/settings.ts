@@ -14,7 +14,6 @@ export const modelServerConfigSchema = z.strictObject({
   batchingEnabled: z.boolean().describe('Score requests that queue behind a running batch together.'),
   batchMaxRows: z.number().int().min(1).max(1_000_000).describe('Most rows scored in one ONNX Runtime run.'),
   maxBodyBytes: z.number().int().min(1024).describe('Largest request body accepted (bytes); larger answers 413.'),
-  requestTimeoutMs: z.number().int().min(1).describe('Time limit of one prediction request (milliseconds).'),
   payloadLogEnabled: z.boolean().describe('Log the inputs and outputs of every prediction as JSON lines.'),
   payloadLogFile: z.string().min(1).describe('File the payload log appends to.'),
 });

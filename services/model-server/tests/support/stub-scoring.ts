@@ -1,4 +1,5 @@
 import { createServiceApp, createServiceMetrics, type ServiceApp } from '@mlms/service-kit';
+import { quietServiceTestSettings } from '../../../../test-support/config.js';
 import type { ColumnBatch, OutputTensor } from '../../src/dto/batch.js';
 import type { ModelInput, ModelOutput } from '../../src/dto/model.js';
 import { registerMlflowRoutes } from '../../src/http/mlflow-routes.js';
@@ -51,7 +52,7 @@ export async function stubApp(options: StubAppOptions = {}): Promise<{ app: Serv
   });
   const app = await createServiceApp({
     name: 'model-server',
-    config: { logLevel: 'silent', logPretty: false },
+    config: quietServiceTestSettings,
     metrics,
     openApi: { title: 'Model Server', version: '0.0.0-test', description: 'Stub model.' },
   });

@@ -142,7 +142,9 @@ describe('when the model server goes away and comes back', () => {
       expect(readyWhileDown.json()).toMatchObject({
         dependencies: { modelServer: expect.stringContaining('refused') },
       });
-      expect((await orchestrator.get('/metrics')).text).toMatch(/model_server_up\{service="price-orchestrator"\} 0/);
+      expect((await orchestrator.get('/metrics')).text).toMatch(
+        /dependency_up\{dependency="modelServer",service="price-orchestrator"\} 0/,
+      );
 
       // When: it comes back on the same port
       modelServer = await startModelServer(model.modelDir, {}, port);
@@ -189,6 +191,7 @@ describe('model server failures', () => {
         url: modelServer.url,
         connectTimeoutMs: 500,
         timeoutMs: 1,
+        maxResponseBytes: 1_048_576,
         retries: 0,
         retryBaseDelayMs: 1,
         maxConnections: 2,

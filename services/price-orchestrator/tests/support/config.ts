@@ -12,6 +12,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
       retries: 1,
       retryBaseDelayMs: 1,
       maxConnections: 8,
+      maxResponseBytes: 1_048_576,
     },
     modelName: 'housing-price',
     userAgent: 'price-orchestrator-tests',

@@ -6,12 +6,13 @@
  * `slow request started` when /slow is entered. /slow answers only after shutdown has begun (or never).
  */
 import { createServiceApp, runService } from '@mlms/service-kit';
+import { quietServiceTestSettings } from '../../../../../test-support/config.js';
 
 const [portArgument = '0', graceArgument = '5000', slowRoute = 'finishes'] = process.argv.slice(2);
 
 const app = await createServiceApp({
   name: 'run-service-child',
-  config: { logLevel: 'info', logPretty: false },
+  config: { ...quietServiceTestSettings, logLevel: 'info' },
   openApi: { title: 'Child', version: '0.0.0', description: 'Started by run.test.ts.' },
 });
 

@@ -11,9 +11,10 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { type Closeable, ConfigError, createServiceApp, runServiceMain, ServiceResources } from '@mlms/service-kit';
+import { quietServiceTestSettings } from '../../../../../test-support/config.js';
 
 const scenario = process.argv[2] ?? 'runs';
-const config = { host: '127.0.0.1', port: 0, shutdownGraceMs: 5000, logLevel: 'info' as const, logPretty: false };
+const config = { ...quietServiceTestSettings, logLevel: 'info' as const, shutdownGraceMs: 5000 };
 
 function resource(name: string, fails = false): Closeable {
   return {

@@ -1,4 +1,5 @@
 import { createServiceApp, type ServiceApp, type ServiceMetrics, type ServiceResources } from '@mlms/service-kit';
+import { quietServiceTestSettings } from '../../../../../test-support/config.js';
 
 /** OpenAPI settings for throw-away test apps. */
 export const TEST_OPENAPI = { title: 'Test Service', version: '0.0.1', description: 'An app built by a unit test.' };
@@ -9,7 +10,7 @@ export function createTestApp(
 ): Promise<ServiceApp> {
   return createServiceApp({
     name: options.name ?? 'test-service',
-    config: { logLevel: 'silent', logPretty: false },
+    config: quietServiceTestSettings,
     openApi: TEST_OPENAPI,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.resources ? { resources: options.resources } : {}),

@@ -127,6 +127,7 @@ describe('loadArtSearchConfig', () => {
       retries: 1,
       retryBaseDelayMs: 200,
       maxConnections: 16,
+      maxResponseBytes: 5_242_880,
       maxRequestsPerSecond: 0,
       refusalCooldownMs: 1000,
     });

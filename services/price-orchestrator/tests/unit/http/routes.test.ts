@@ -660,7 +660,7 @@ describe('health', () => {
     });
   });
 
-  it('stays ready when the model server is down after the check, reporting it and setting model_server_up', async () => {
+  it('stays ready when the model server is down after the check, reporting it and setting dependency_up', async () => {
     // Given
     const { server, orchestrator } = await start();
     server.intercept({ path: '/v2/models/housing-price', method: 'GET' }).reply(200, matchingMetadata(), json);
@@ -674,7 +674,7 @@ describe('health', () => {
     // Then
     expect(response.statusCode).toBe(200);
     expect(response.json().dependencies).toEqual({ modelServer: 'Model server answered HTTP 500.' });
-    expect(metrics.body).toMatch(/model_server_up\{service="price-orchestrator"\} 0/);
+    expect(metrics.body).toMatch(/dependency_up\{dependency="modelServer",service="price-orchestrator"\} 0/);
   });
 
   it('rejects waitForModel with a ConfigError when the model has other inputs', async () => {
