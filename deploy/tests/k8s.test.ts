@@ -88,20 +88,6 @@ const serviceConfigs: Record<string, ServiceConfig> = {
   'price-orchestrator': { schema: orchestratorConfigSchema, upstream: 'modelServer', load: loadOrchestratorConfig },
 };
 
-/**
- * Keys the ConfigMaps set ahead of packages/service-kit's shutdown and limits work. Until a schema knows one, the
- * config is loaded without it and the "knows every key" test is skipped with the list; once the schema has it,
- * nothing is dropped and the strict schema checks it like any other key. Delete these lists when the kit lands.
- */
-const PENDING_KEYS = [
-  'shutdownDrainMs',
-  'requestTimeoutMs',
-  'maxOpenConnections',
-  'headersTimeoutMs',
-  'keepAliveTimeoutMs',
-];
-const PENDING_UPSTREAM_KEYS = ['maxResponseBytes'];
-
 interface Variant {
   name: string;
   env: string;
@@ -301,32 +287,12 @@ function loadServiceConfig(
   service: ServiceConfig,
   text: string,
   variables: Record<string, string>,
-): { config: LoadedConfig & Record<string, unknown>; lacking: string[]; section: Record<string, unknown> } {
-  const document = parse(text, { merge: true }) as Record<string, unknown>;
-  const section = document[variables.ENV ?? ''];
-  const lacking: string[] = [];
-  if (isRecord(section)) {
-    for (const key of PENDING_KEYS) {
-      if (key in section && !(key in service.schema.shape)) {
-        lacking.push(key);
-        delete section[key];
-      }
-    }
-    const block = service.upstream ? section[service.upstream] : undefined;
-    const blockShape = service.upstream ? (service.schema.shape[service.upstream] as { shape?: object }).shape : {};
-    if (isRecord(block)) {
-      for (const key of PENDING_UPSTREAM_KEYS) {
-        if (key in block && !(key in (blockShape ?? {}))) {
-          lacking.push(`${service.upstream}.${key}`);
-          delete block[key];
-        }
-      }
-    }
-  }
+): { config: LoadedConfig & Record<string, unknown> } {
+  // The service's own strict schema is the check: a key it does not know, or one it needs and the ConfigMap lacks,
+  // fails here with the loader's message.
   const file = join(temporaryDirectory('k8s-config-'), 'config.yaml');
-  writeFileSync(file, lacking.length > 0 ? stringify(document) : text);
-  const config = service.load({ ...variables, CONFIG_FILE: file });
-  return { config, lacking, section: isRecord(section) ? section : {} };
+  writeFileSync(file, text);
+  return { config: service.load({ ...variables, CONFIG_FILE: file }) };
 }
 
 describe('unknownFields (the strict field check)', () => {
@@ -593,25 +559,5 @@ describe.skipIf(unavailable !== undefined).each(variants)('given $name rendered 
       configMaps.filter((name) => !used.has(name)),
       'ConfigMaps nothing reads',
     ).toEqual([]);
-  });
-
-  it('when the config schemas are compared with the ConfigMaps, then they know every key the ConfigMaps set', (context) => {
-    const lacking: string[] = [];
-    for (const deployment of rendered.deployments) {
-      const pod = deployment.spec?.template.spec as IPodSpec;
-      for (const container of pod.containers) {
-        const file = rendered.configFile(pod, container);
-        const service = serviceConfigs[container.name];
-        if (!file || !service) continue;
-        const result = loadServiceConfig(service, file.text, rendered.variables(container));
-        if (result.lacking.length > 0) lacking.push(`${container.name}: ${result.lacking.join(', ')}`);
-      }
-    }
-    if (lacking.length > 0) {
-      const message = `the service schemas do not know these ConfigMap keys yet (pending packages/service-kit work; the configs were loaded without them): ${lacking.join('; ')}`;
-      console.warn(`deploy/tests/k8s.test.ts, ${variant.name}: ${message}`);
-      context.skip(message);
-    }
-    expect(lacking).toEqual([]);
   });
 });
