@@ -49,7 +49,11 @@ export const healthPlugin = fp(
   async (app: FastifyInstance, options: HealthOptions) => {
     let shuttingDown = false;
     let cached: { at: number; result: Promise<Record<string, string>> } | undefined;
-    let cachedDependencies: { at: number; result: Promise<Record<string, string>> } | undefined;
+    // The neighbours' last known state. A probe never waits on a slow neighbour (a probe timeout would make the
+    // replica unready, which is what reporting them apart avoids): it answers with the last result and starts a
+    // refresh when that is older than cacheMs. Only the very first probe waits, so the body is never empty.
+    let dependencyState: { at: number; result: Record<string, string> } | undefined;
+    let dependencyRefresh: Promise<Record<string, string>> | undefined;
     // Where the kit's metrics are registered, each neighbour's last state is a series too, for alerts and dashboards.
     const dependencyUp = app.hasDecorator('metrics')
       ? new Gauge({
@@ -105,16 +109,21 @@ export const healthPlugin = fp(
         const now = Date.now();
         if (!cached || now - cached.at >= options.cacheMs) cached = { at: now, result: runChecks(options.checks) };
         const { dependencies } = options;
-        if (dependencies && (!cachedDependencies || now - cachedDependencies.at >= options.cacheMs)) {
-          cachedDependencies = { at: now, result: checkDependencies(dependencies) };
+        if (dependencies && !dependencyRefresh && (!dependencyState || now - dependencyState.at >= options.cacheMs)) {
+          const refresh = checkDependencies(dependencies);
+          dependencyRefresh = refresh;
+          void refresh.then((result) => {
+            dependencyState = { at: Date.now(), result };
+            dependencyRefresh = undefined;
+          });
         }
         const checks = { ...(await cached.result) };
         if (shuttingDown) checks.shutdown = 'shutting down';
         const ready = Object.values(checks).every((value) => value === 'ok');
         const body = { status: ready ? ('ready' as const) : ('not ready' as const), checks };
-        return reply
-          .code(ready ? 200 : 503)
-          .send(cachedDependencies ? { ...body, dependencies: await cachedDependencies.result } : body);
+        if (!dependencies) return reply.code(ready ? 200 : 503).send(body);
+        const known = dependencyState?.result ?? (await dependencyRefresh);
+        return reply.code(ready ? 200 : 503).send({ ...body, dependencies: known });
       },
     );
   },

@@ -172,6 +172,32 @@ describe('GET /health/ready', () => {
     expect(metrics).toContain('dependency_up{dependency="modelServer",service="test-service"} 0');
   });
 
+  it('given a neighbour that has become slow, when probed, then readiness answers at once with its last known state', async () => {
+    // Given: the first check answers, every later one hangs past the check timeout
+    let calls = 0;
+    const service = await appWithHealth({
+      checks: {},
+      checkTimeoutMs: 5_000,
+      dependencies: {
+        met: async () => {
+          calls += 1;
+          if (calls > 1) await new Promise((resolve) => setTimeout(resolve, 4_000));
+        },
+      },
+    });
+    await service.inject({ method: 'GET', url: '/health/ready' });
+
+    // When
+    const started = performance.now();
+    const response = await service.inject({ method: 'GET', url: '/health/ready' });
+
+    // Then
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ dependencies: { met: 'ok' } });
+    expect(calls).toBe(2);
+  });
+
   it('answers 200 with no checks registered', async () => {
     // Given
     const service = await appWithHealth({ checks: {} });
