@@ -1,4 +1,10 @@
-import { UpstreamError, UpstreamTimeoutError } from '@mlms/service-kit';
+import {
+  currentDeadline,
+  type RequestDeadline,
+  remainingMs,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '@mlms/service-kit';
 import { type Dispatcher, errors, request } from 'undici';
 
 export interface ImageProviderOptions {
@@ -30,6 +36,9 @@ export class ImageProvider {
 
   async fetch(url: string): Promise<FetchedImage> {
     const host = new URL(url).host;
+    // The whole download, headers and body, fits in what is left of the request's deadline.
+    const deadline = currentDeadline();
+    const signal = deadline ? AbortSignal.timeout(Math.max(1, Math.floor(remainingMs(deadline)))) : undefined;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -37,10 +46,11 @@ export class ImageProvider {
         headers: { 'user-agent': this.options.userAgent, accept: 'image/*' },
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
+        ...(signal ? { signal } : {}),
         ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
       });
     } catch (error) {
-      throw this.failure(host, error);
+      throw this.failure(host, error, deadline);
     }
     const { statusCode, headers, body } = response;
     const mimeType =
@@ -77,14 +87,20 @@ export class ImageProvider {
         chunks.push(chunk as Buffer);
       }
     } catch (error) {
-      throw error instanceof UpstreamError ? error : this.failure(host, error);
+      throw error instanceof UpstreamError ? error : this.failure(host, error, deadline);
     }
     return { data: Buffer.concat(chunks), mimeType };
   }
 
-  private failure(host: string, error: unknown): Error {
+  private failure(host: string, error: unknown, deadline: RequestDeadline | undefined): Error {
     if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
       return new UpstreamTimeoutError(`The image host ${host}`, this.options.timeoutMs, { cause: error });
+    }
+    if (deadline && (error as Error).name === 'TimeoutError') {
+      return new UpstreamTimeoutError(`The image host ${host}`, deadline.budgetMs, {
+        cause: error,
+        requestDeadline: true,
+      });
     }
     const code = codeOf(error);
     const reason = code && UNREACHABLE.has(code) ? `could not be reached (${code})` : `failed (${describe(error)})`;

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { UpstreamError, UpstreamTimeoutError } from '@mlms/service-kit';
+import { runWithDeadline, UpstreamError, UpstreamTimeoutError } from '@mlms/service-kit';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImageProvider } from '../../../src/provider/image-provider.js';
@@ -136,6 +136,26 @@ describe('ImageProvider without a mock', () => {
       await expect(provider.fetch(`http://127.0.0.1:${port}/x.jpg`)).rejects.toMatchObject({
         constructor: UpstreamTimeoutError,
         message: `The image host 127.0.0.1:${port} did not answer within 50 ms.`,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("given a host that never answers, when fetching within a request's deadline, then it fails at the deadline", async () => {
+    // Given
+    const { createServer: createHttpServer } = await import('node:http');
+    const server = createHttpServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const provider = new ImageProvider({ userAgent: 't', timeoutMs: 10_000, maxBytes: 1000 });
+
+    try {
+      // When / Then
+      await expect(runWithDeadline(60, () => provider.fetch(`http://127.0.0.1:${port}/x.jpg`))).rejects.toMatchObject({
+        constructor: UpstreamTimeoutError,
+        message: `The image host 127.0.0.1:${port} did not answer within the request's deadline of 60 ms.`,
       });
     } finally {
       server.closeAllConnections();
