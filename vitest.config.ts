@@ -13,6 +13,7 @@ export default defineConfig({
       '{packages,services,tools,ml}/*/tests/{unit,integration,property}/**/*.test.ts',
       'deploy/tests/**/*.test.ts',
       'scripts/tests/{unit,integration}/**/*.test.ts',
+      'tests/resilience/**/*.test.ts',
     ],
     environment: 'node',
     // eventsource and eventsource-parser (under the MCP SDK's HTTP client transports) export their TypeScript sources
