@@ -173,7 +173,17 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   const rawBody = (error as { rawBody?: unknown }).rawBody;
   if (error instanceof SyntaxError && typeof rawBody === 'string') {
     // FastAPI answers a body that is not JSON with a 422 `json_invalid` entry located at the offending character.
-    const detail = [jsonInvalidIssue(rawBody)];
+    let issue: ValidationIssue;
+    try {
+      issue = jsonInvalidIssue(rawBody);
+    } catch (scanError) {
+      // Nested too deep for the rescan's stack ("[" × 5000): Python's json raises RecursionError there, which FastAPI
+      // answers with this 400 rather than the 422.
+      if (!(scanError instanceof RangeError)) throw scanError;
+      request.log.info({ ...context, err: error }, 'malformed JSON body nested too deep to locate the error');
+      return reply.code(400).send({ detail: 'There was an error parsing the body' });
+    }
+    const detail = [issue];
     request.log.info({ ...context, err: error, detail }, 'malformed JSON body');
     return reply.code(422).send({ detail });
   }
