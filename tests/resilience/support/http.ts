@@ -45,7 +45,7 @@ export function send(
         port,
         method: spec.method ?? 'GET',
         path: spec.path,
-        headers: spec.headers,
+        headers: withLength(spec),
         agent: options.agent ?? false,
       },
       (res) => {
@@ -72,6 +72,16 @@ export function send(
     );
     req.end(spec.body);
   });
+}
+
+/**
+ * The headers with a Content-Length for the body: node:http sends a GET, DELETE, OPTIONS or TRACE body with neither a
+ * length nor chunked encoding, so the server reads it as the start of the next request on the connection.
+ */
+function withLength(spec: RequestSpec): Record<string, string | number> | undefined {
+  if (spec.body === undefined) return spec.headers;
+  const declared = Object.keys(spec.headers ?? {}).some((name) => name.toLowerCase() === 'content-length');
+  return declared ? spec.headers : { ...spec.headers, 'content-length': Buffer.byteLength(spec.body) };
 }
 
 /**
