@@ -65,6 +65,14 @@ app_build() {
 
   local build_args=("${app_build_args[@]+"${app_build_args[@]}"}")
   if [[ -n "${NODE_IMAGE:-}" ]]; then build_args+=(--build-arg "NODE_IMAGE=${NODE_IMAGE}"); fi
+  # The OCI labels: the service's version, the commit, and where the repository lives (package.json's repository,
+  # else the origin remote; empty when neither is known).
+  local version revision source_url
+  version="$(node -p "require('${repo_root}/services/${service}/package.json').version")"
+  revision="$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)"
+  source_url="$(node -p "const r = require('${repo_root}/package.json').repository; (typeof r === 'string' ? r : r?.url) ?? ''")"
+  if [[ -z "$source_url" ]]; then source_url="$(git -C "$repo_root" remote get-url origin 2>/dev/null || true)"; fi
+  build_args+=(--build-arg "VERSION=${version}" --build-arg "REVISION=${revision}" --build-arg "SOURCE_URL=${source_url}")
 
   echo "==> Building ${image} with ${engine}${NODE_IMAGE:+ on ${NODE_IMAGE}}${app_build_note:-}"
   "${build[@]}" --file "$dockerfile" --tag "$image" "${build_args[@]+"${build_args[@]}"}" "$repo_root"

@@ -115,3 +115,73 @@ export function locationsOf(packages: string[], names: string[]): string[] {
     names.some((name) => location === `node_modules/${name}` || location.endsWith(`/node_modules/${name}`)),
   );
 }
+
+/** What must not be in a production image, wherever it is, found from inside the image. */
+export interface Leftovers {
+  /**
+   * Under /app, node_modules included: TypeScript sources and declarations, source maps, build info, and a package's
+   * own test folder (beside its package.json).
+   */
+  devFiles: string[];
+  /** Anywhere in the image: installed packages (any node_modules) of the names asked for. */
+  packages: string[];
+}
+
+// Runs inside the container as its user (unreadable folders are skipped); the package names are its arguments.
+const leftoversScript = `
+const fs = require('node:fs');
+const path = require('node:path');
+const names = new Set(process.argv.slice(1));
+const devFiles = [];
+const packages = [];
+const skipped = new Set(['/proc', '/sys', '/dev']);
+function entries(dir) {
+  try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; }
+}
+function walk(dir, underApp) {
+  for (const entry of entries(dir)) {
+    const full = path.join(dir, entry.name);
+    if (skipped.has(full)) continue;
+    if (entry.isDirectory()) {
+      const parent = path.basename(dir);
+      const grandparent = path.basename(path.dirname(dir));
+      if (parent === 'node_modules' && names.has(entry.name)) packages.push(full);
+      else if (grandparent === 'node_modules' && parent.startsWith('@') && names.has(parent + '/' + entry.name)) packages.push(full);
+      if (underApp && /^(tests?|__tests__)$/.test(entry.name) && fs.existsSync(path.join(dir, 'package.json'))) {
+        devFiles.push(full);
+        continue;
+      }
+      walk(full, underApp || full === '/app');
+    } else if (underApp && /\\.([mc]?ts|map|tsbuildinfo)$/.test(entry.name)) {
+      devFiles.push(full);
+    }
+  }
+}
+walk('/', false);
+process.stdout.write(JSON.stringify({ devFiles, packages }));
+`;
+
+/** Compilers and pretty printers: needed to build or to read logs in a terminal, never by a running service. */
+export const buildOnlyPackages = ['typescript', 'tsx', 'esbuild', '@esbuild/linux-x64', 'pino-pretty'];
+
+/**
+ * Searches a throwaway container of `image` (no network) for {@link Leftovers}: development files under /app and
+ * `packages` (default {@link buildOnlyPackages} and {@link devToolPackages}) anywhere.
+ */
+export async function leftoversIn(
+  image: string,
+  packages: string[] = [...buildOnlyPackages, ...devToolPackages],
+): Promise<Leftovers> {
+  const output = await podmanOk([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    image,
+    'node',
+    '-e',
+    leftoversScript,
+    ...packages,
+  ]);
+  return JSON.parse(output) as Leftovers;
+}

@@ -7,17 +7,16 @@ import { join } from 'node:path';
 import { ensureDefaultModel } from '@mlms/housing-price-model';
 import { buildApp, loadModelServerConfig } from '@mlms/model-server';
 import type { ServiceApp } from '@mlms/service-kit';
-import { artifactsDir, buildImage, repoRoot } from './podman.js';
+import { buildProjectImage, defaultModelDir, imageRef, projectImages } from './images.js';
+import { artifactsDir, repoRoot } from './podman.js';
 
-/** The default model, relative to the repository root (the build context): what the image bakes in at /app/model. */
-export const defaultModelDir = 'ml/housing-price-model/models/default';
+export { defaultModelDir };
 
 /**
  * An image built beforehand from the same base (e.g. by services/model-server/deployment/app-build.sh), named by
  * MODEL_SERVER_SYSTEM_TEST_IMAGE, is tested as it is; otherwise the tests build {@link modelServerImage}.
  */
-export const prebuiltModelServerImage = process.env.MODEL_SERVER_SYSTEM_TEST_IMAGE;
-export const modelServerImage = prebuiltModelServerImage ?? 'localhost/model-server:system-test';
+export const modelServerImage = imageRef(projectImages.modelServer);
 
 /**
  * The default model directory (absolute), trained first when this checkout has no current one (it is git-ignored;
@@ -39,16 +38,7 @@ export async function ensureDefaultModelDir(): Promise<string> {
  */
 export async function buildModelServerImage(nodeImage: string): Promise<string> {
   await ensureDefaultModelDir();
-  if (!prebuiltModelServerImage) {
-    await buildImage({
-      dockerfile: 'services/model-server/Dockerfile',
-      tag: modelServerImage,
-      nodeImage,
-      buildArgs: { MODEL_DIR: defaultModelDir },
-      logName: 'model-server-image-build.log',
-    });
-  }
-  return modelServerImage;
+  return await buildProjectImage(projectImages.modelServer, nodeImage);
 }
 
 /**

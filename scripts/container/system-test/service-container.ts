@@ -135,3 +135,44 @@ export async function postJson(url: string, body: unknown): Promise<Response> {
     signal: AbortSignal.timeout(10_000),
   });
 }
+
+/** What `podman image inspect` says about an image's metadata: its labels, user and HEALTHCHECK. */
+export interface ImageMetadata {
+  labels: Record<string, string>;
+  /** The USER the image runs as (`uid:gid`), empty when it runs as root. */
+  user: string;
+  /** The HEALTHCHECK command (`["CMD", ...]`), undefined when the image declares none. */
+  healthcheck: string[] | undefined;
+}
+
+export async function imageMetadata(image: string): Promise<ImageMetadata> {
+  const output = await podmanOk([
+    'image',
+    'inspect',
+    '--format',
+    '{"labels":{{json .Config.Labels}},"user":{{json .Config.User}},"healthcheck":{{json .HealthCheck}}}',
+    image,
+  ]);
+  const parsed = JSON.parse(output) as {
+    labels: Record<string, string> | null;
+    user: string | null;
+    healthcheck: { Test?: string[] } | null;
+  };
+  return { labels: parsed.labels ?? {}, user: parsed.user ?? '', healthcheck: parsed.healthcheck?.Test ?? undefined };
+}
+
+/** The OCI labels every project image carries, with the values its build was given. */
+export function expectedOciLabels(title: string, values: { VERSION: string; REVISION: string; SOURCE_URL: string }) {
+  return {
+    'org.opencontainers.image.title': title,
+    'org.opencontainers.image.version': values.VERSION,
+    'org.opencontainers.image.revision': values.REVISION,
+    'org.opencontainers.image.source': values.SOURCE_URL,
+  };
+}
+
+/** A numeric `uid[:gid]` other than 0: what orchestrators need to verify runAsNonRoot without reading /etc/passwd. */
+export function isNumericNonRootUser(user: string): boolean {
+  const match = /^(\d+)(:\d+)?$/.exec(user);
+  return match !== null && Number(match[1]) !== 0;
+}
