@@ -9,7 +9,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
-    include: ['{packages,services,tools,ml}/*/tests/system/**/*.test.ts'],
+    // Each image's own test, then the compose test of deploy/compose.yaml (which runs the images those build).
+    include: ['{packages,services,tools,ml}/*/tests/system/**/*.test.ts', 'scripts/container/system-test/**/*.test.ts'],
     environment: 'node',
     // Files share podman's image store and build cache; one at a time keeps builds from racing.
     fileParallelism: false,

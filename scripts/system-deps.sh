@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the image build and the system tests need, skipping what is already installed:
-# podman and runc (images are built and run with Podman; crun does not work on cgroup v1 hosts), chromium (the
-# system test drives Swagger UI with playwright-core), ca-certificates, python3-onnx (the ONNX checker test of the
-# exported model) and python3-pandas with python3-requests (the model server is tested with a real Python client,
-# sending DataFrames the way the seeds' orchestrator does).
+# podman and runc (images are built and run with Podman; crun does not work on cgroup v1 hosts), podman-compose (the
+# system test brings deploy/compose.yaml up with it), chromium (the system test drives Swagger UI with playwright-core),
+# ca-certificates, python3-onnx (the ONNX checker test of the exported model) and python3-pandas with python3-requests
+# (the model server is tested with a real Python client, sending DataFrames the way the seeds' orchestrator does).
 set -euo pipefail
 
-packages=(podman runc chromium ca-certificates python3-onnx python3-pandas python3-requests)
+packages=(podman runc podman-compose chromium ca-certificates python3-onnx python3-pandas python3-requests)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query --show --showformat='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

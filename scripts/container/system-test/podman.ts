@@ -15,7 +15,8 @@ const execFileAsync = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where system tests leave what a person may want to look at afterwards (logs, screenshots); git-ignored. */
 export const artifactsDir = join(repoRoot, '.system-test');
-const podmanScript = join(repoRoot, 'scripts/container/podman.sh');
+/** The project's podman wrapper (runc, project containers.conf), for tools that run podman themselves. */
+export const podmanScript = join(repoRoot, 'scripts/container/podman.sh');
 const standinScript = join(repoRoot, 'scripts/container/standin-base.sh');
 
 export interface CommandResult {
@@ -59,15 +60,20 @@ export async function podmanAvailable(): Promise<boolean> {
 }
 
 /**
- * Runs a long command with its output in a log file under .system-test/ (a build prints thousands of lines);
- * rejects with the log's tail when the command fails.
+ * Runs a long command (in `env`, default this process's) with its output in a log file under .system-test/ (a build
+ * prints thousands of lines); rejects with the log's tail when the command fails.
  */
-export async function runLogged(command: string, args: string[], logName: string): Promise<void> {
+export async function runLogged(
+  command: string,
+  args: string[],
+  logName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true });
   const logPath = join(artifactsDir, logName);
   const log = createWriteStream(logPath);
   const exitCode = await new Promise<number>((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on('error', reject);
