@@ -380,6 +380,16 @@ describe('bad input at volume', () => {
         { method: 'POST', path: '/api/v1/price/predict', headers: JSON_TYPE, body: JSON.stringify(HOUSE) },
       ],
       ['met-emulator', { path: '/public/collection/v1/search?q=portrait&title=true' }],
+      // The MCP route builds a server and a transport per request: the heap it grows to is part of the warm-up.
+      [
+        'art-search',
+        {
+          method: 'POST',
+          path: '/mcp',
+          headers: { ...JSON_TYPE, accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+        },
+      ],
     ];
     const agents = Object.fromEntries(
       SERVICES.map((name) => [name, new Agent({ keepAlive: true, maxSockets: CONCURRENCY })]),
