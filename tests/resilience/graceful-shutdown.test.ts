@@ -36,10 +36,22 @@ interface ShutdownRun {
   firstNotReady: Poll | undefined;
   closed: Poll | undefined;
   probe: Answer | NoAnswer | undefined;
+  /** A slow request sent during the drain, still in flight when the listener closes; its send and answer times. */
+  straggler: { sentMs: number; answer: Answer | NoAnswer; answeredMs: number } | undefined;
   exit: { code: number | null; signal: string | null; ms: number };
 }
 
-async function shutdownUnderLoad(service: ServiceProcess, work: RequestSpec): Promise<ShutdownRun> {
+/** A request sent this long after SIGTERM that takes long enough to be in flight when the listener closes. */
+interface Straggler {
+  afterMs: number;
+  spec: RequestSpec;
+}
+
+async function shutdownUnderLoad(
+  service: ServiceProcess,
+  work: RequestSpec,
+  straggler?: Straggler,
+): Promise<ShutdownRun> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const pollAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   const statuses = new Tally();
@@ -83,6 +95,13 @@ async function shutdownUnderLoad(service: ServiceProcess, work: RequestSpec): Pr
   await sleep(STEADY_MS);
   const sigtermAt = performance.now();
   service.child.kill('SIGTERM');
+  const lateRequest =
+    straggler &&
+    sleep(straggler.afterMs).then(async () => {
+      const sentMs = performance.now() - sigtermAt;
+      const answer = await send(service.port, straggler.spec, { agent: false }).catch((error: NoAnswer) => error);
+      return { sentMs, answer, answeredMs: performance.now() - sigtermAt };
+    });
   const exited = await service.exited;
   // Stops the clients if readiness never turned (the test then fails on it instead of hanging).
   outOfRotation = true;
@@ -99,6 +118,7 @@ async function shutdownUnderLoad(service: ServiceProcess, work: RequestSpec): Pr
     firstNotReady: polls.find((poll) => poll.status === 503),
     closed: polls.find((poll) => poll.error !== undefined),
     probe: await probe,
+    straggler: await lateRequest,
     exit: { code: exited.code, signal: exited.signal, ms: exited.at - sigtermAt },
   };
 }
@@ -136,6 +156,20 @@ function expectGracefulShutdown(name: string, run: ShutdownRun): void {
   expect(probe.status).toBe(200);
   expect(probe.headers.connection).toBe('close');
 
+  if (run.straggler) {
+    // Sent while the listener was open, answered after it closed: the process waited for it before exiting.
+    const { sentMs, answer, answeredMs } = run.straggler;
+    console.log(
+      `resilience: ${name} request in flight over the close: sent ${sentMs.toFixed(0)} ms after SIGTERM, answered ` +
+        `${answer instanceof NoAnswer ? answer.code : answer.status} after ${answeredMs.toFixed(0)} ms`,
+    );
+    expect(answer).not.toBeInstanceOf(NoAnswer);
+    expect((answer as Answer).status).toBe(200);
+    expect(sentMs).toBeLessThan(closedMs);
+    expect(answeredMs).toBeGreaterThan(closedMs);
+    expect(run.exit.ms).toBeGreaterThanOrEqual(answeredMs - POLL_EVERY_MS);
+  }
+
   expect(run.exit).toMatchObject({ code: 0, signal: null });
   expect(run.exit.ms).toBeGreaterThanOrEqual(DRAIN_MS);
   expect(run.exit.ms).toBeLessThanOrEqual(DRAIN_MS + GRACE_MS);
@@ -165,7 +199,7 @@ describe('graceful shutdown under steady load', () => {
     await removeScratch();
   });
 
-  it('Given art-search searching the emulator for 8 keep-alive clients, When it gets SIGTERM, Then it drains, answers every request and exits 0', async () => {
+  it('Given art-search searching the emulator for 8 keep-alive clients, When it gets SIGTERM, Then it drains, answers every request (one in flight over the close too) and exits 0', async () => {
     // Given
     const emulator = await start('met-emulator');
     const service = await start('art-search', {
@@ -173,8 +207,23 @@ describe('graceful shutdown under steady load', () => {
       env: { ...draining.env, MET_API_URL: emulator.url },
     });
 
+    // The load is served from art-search's cache; an uncached search waits for the slowed Met, twice (search, then
+    // the object), so the one sent mid-drain is still in flight when the listener closes.
+    const socrates = { path: '/api/search?title=The%20Death%20of%20Socrates' };
+    expect((await send(service.port, socrates)).status).toBe(200);
+    const answer = await send(emulator.port, {
+      method: 'PUT',
+      path: '/__emulator/faults/*',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 700 }),
+    });
+    expect(answer.status).toBeLessThan(300);
+
     // When
-    const run = await shutdownUnderLoad(service, { path: '/api/search?title=The%20Death%20of%20Socrates' });
+    const run = await shutdownUnderLoad(service, socrates, {
+      afterMs: DRAIN_MS / 2,
+      spec: { path: '/api/search?title=portrait' },
+    });
 
     // Then
     expectGracefulShutdown('art-search', run);
