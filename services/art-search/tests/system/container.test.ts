@@ -49,8 +49,6 @@ const megabyte = 1_000_000;
 // Production modules without their sources, maps, declarations and docs are about 25 MB; a dev dependency or the ML
 // runtime (onnxruntime-node alone is ~290 MB) coming along would blow well past this.
 const sizeOverBaseBudget = 40 * megabyte;
-// service-kit's pretty printer serves a terminal only: the Dockerfile prunes it, and the kit logs JSON without it.
-const unusedDependencies = { 'packages/service-kit': ['pino-pretty'] };
 
 describe('art-search container image', () => {
   const containers = new ContainerSet('art-search-system');
@@ -116,7 +114,7 @@ describe('art-search container image', () => {
 
   it('holds only compiled JavaScript, its config and the production dependencies of art-search', async () => {
     // Given what the lockfile says art-search needs at run time
-    const allowedPackages = productionClosure(repoRoot, 'services/art-search', { unusedDependencies });
+    const allowedPackages = productionClosure(repoRoot, 'services/art-search');
     allowedPackages.add('node_modules/@mlms/art-search'); // npm's link to the workspace itself
 
     // When the image's /app is listed from inside the image

@@ -52,7 +52,7 @@ const devOnlyPackages = [
 ];
 // Declared by onnxruntime-node for its install script only (downloading CUDA libraries), and service-kit's pretty
 // printer, which serves a terminal only (the kit logs JSON without it): the Dockerfile prunes them.
-const unusedDependencies = { 'onnxruntime-node': ['adm-zip', 'global-agent'], 'packages/service-kit': ['pino-pretty'] };
+const unusedDependencies = { 'onnxruntime-node': ['adm-zip', 'global-agent'] };
 const onnxRuntimeBinaries = [
   'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
   'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',

@@ -59,8 +59,6 @@ const megabyte = 1_000_000;
 // Production modules (Fastify, Swagger UI, pino, zod, undici, prom-client) are about 36 MB; ONNX Runtime (~290 MB
 // for all platforms, ~45 MB for one) or any dev dependency coming along would blow past this.
 const sizeOverBaseBudget = 40 * megabyte;
-// service-kit's pretty printer serves a terminal only: the Dockerfile prunes it, and the kit logs JSON without it.
-const unusedDependencies = { 'packages/service-kit': ['pino-pretty'] };
 const relativeTolerance = 1e-6;
 
 /** Houses of a batch: the example, a few fields only, and none at all (the model imputes every field). */
@@ -248,7 +246,7 @@ describe('price-orchestrator container image', () => {
 
   it('holds only compiled JavaScript, its config and the production dependencies of price-orchestrator', async () => {
     // Given what the lockfile says price-orchestrator needs at run time
-    const expectedPackages = productionClosure(repoRoot, 'services/price-orchestrator', { unusedDependencies });
+    const expectedPackages = productionClosure(repoRoot, 'services/price-orchestrator');
     expectedPackages.add('node_modules/@mlms/price-orchestrator'); // npm's link to the workspace itself
 
     // When the image's /app is listed from inside the image
