@@ -435,6 +435,23 @@ describe('error handler: unexpected errors', () => {
     });
   });
 
+  it('given a malformed JSON body nested too deep to locate the error, when posted, then 400 as FastAPI answers it', async () => {
+    // Given: Python's json raises RecursionError here, which FastAPI turns into this 400
+    const request = {
+      method: 'POST' as const,
+      url: '/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '['.repeat(100_000),
+    };
+
+    // When
+    const response = await app.inject(request);
+
+    // Then
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ detail: 'There was an error parsing the body' });
+  });
+
   it('answers an unsupported media type with 415', async () => {
     // Given
     const request = { method: 'POST' as const, url: '/items', headers: { 'content-type': 'text/csv' }, payload: 'a,b' };
