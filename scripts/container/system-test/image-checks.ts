@@ -6,7 +6,13 @@
 import { expect, it } from 'vitest';
 import { leftoversIn } from './image-inventory.js';
 import { isPrebuilt, labelValues, type ProjectImage } from './images.js';
-import { expectedOciLabels, imageMetadata, isNumericNonRootUser } from './service-container.js';
+import {
+  containerUsers,
+  expectedOciLabels,
+  imageMetadata,
+  isNumericNonRootUser,
+  runHealthcheck,
+} from './service-container.js';
 
 export function itIsALeanSafeImage(project: ProjectImage, image: () => string): void {
   it('carries the OCI labels of its build: title, version, revision and source', async () => {
@@ -50,5 +56,35 @@ export function itIsALeanSafeImage(project: ProjectImage, image: () => string): 
     // Then /app holds only what runs (node_modules included), and no compiler or pretty printer is installed anywhere
     expect(leftovers.devFiles).toEqual([]);
     expect(leftovers.packages).toEqual([]);
+  });
+}
+
+/**
+ * The checks every running project container passes alike: its HEALTHCHECK, run by hand (no systemd here, so podman
+ * never schedules it), passes; and its process, like any other started in it, is the `node` user.
+ *
+ * @param entry the script the container's process runs, to find it among the container's processes.
+ */
+export function itRunsHealthyAsTheNodeUser(container: () => string, entry: string): void {
+  it('reports healthy when podman runs the image HEALTHCHECK', async () => {
+    // Given the running container
+
+    // When the health check is run by hand
+    const { check, status } = await runHealthcheck(container());
+
+    // Then it passes and the container is marked healthy
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(status).toBe('healthy');
+  });
+
+  it('runs its process as the non-root node user', async () => {
+    // Given the running container
+
+    // When its process and a new process in it are asked who they are
+    const users = await containerUsers(container(), entry);
+
+    // Then both are the `node` user, uid 1000
+    expect(users.serviceUser).toBe('node');
+    expect(users.execUid).toBe('1000');
   });
 }

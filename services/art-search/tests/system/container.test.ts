@@ -4,7 +4,10 @@ import { startMetEmulator } from '@mlms/met-emulator';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { itIsALeanSafeImage } from '../../../../scripts/container/system-test/image-checks.js';
+import {
+  itIsALeanSafeImage,
+  itRunsHealthyAsTheNodeUser,
+} from '../../../../scripts/container/system-test/image-checks.js';
 import {
   devToolPackages,
   inSourceOrTestFolders,
@@ -16,10 +19,8 @@ import { buildProjectImage, projectImages } from '../../../../scripts/container/
 import { artifactsDir, ensureStandinBase, podman, repoRoot } from '../../../../scripts/container/system-test/podman.js';
 import {
   ContainerSet,
-  containerUsers,
   type RunningContainer,
   requirePodman,
-  runHealthcheck,
   sizeOverBase,
   stopWithSigterm,
 } from '../../../../scripts/container/system-test/service-container.js';
@@ -90,27 +91,7 @@ describe('art-search container image', () => {
     expect(await response.text()).toBe(JSON.stringify(expectedImageUrl));
   });
 
-  it('reports healthy when podman runs the image HEALTHCHECK', async () => {
-    // Given the running container (no systemd here, so podman never schedules the check itself)
-
-    // When the health check is run by hand
-    const { check, status } = await runHealthcheck(service.name);
-
-    // Then it passes and the container is marked healthy
-    expect(check.exitCode, check.stderr).toBe(0);
-    expect(status).toBe('healthy');
-  });
-
-  it('runs the service as the non-root node user', async () => {
-    // Given the running container
-
-    // When its service process and a new process in it are asked who they are
-    const users = await containerUsers(service.name, 'services/art-search/dist/server.js');
-
-    // Then both are the `node` user, uid 1000
-    expect(users.serviceUser).toBe('node');
-    expect(users.execUid).toBe('1000');
-  });
+  itRunsHealthyAsTheNodeUser(() => service.name, 'services/art-search/dist/server.js');
 
   it('holds only compiled JavaScript, its config and the production dependencies of art-search', async () => {
     // Given what the lockfile says art-search needs at run time

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { itIsALeanSafeImage } from '../../../../scripts/container/system-test/image-checks.js';
+import {
+  itIsALeanSafeImage,
+  itRunsHealthyAsTheNodeUser,
+} from '../../../../scripts/container/system-test/image-checks.js';
 import {
   devToolPackages,
   inSourceOrTestFolders,
@@ -17,11 +20,9 @@ import {
 import { ensureStandinBase, freeLoopbackPort, repoRoot } from '../../../../scripts/container/system-test/podman.js';
 import {
   ContainerSet,
-  containerUsers,
   postJson,
   type RunningContainer,
   requirePodman,
-  runHealthcheck,
   sizeOverBase,
   stopWithSigterm,
 } from '../../../../scripts/container/system-test/service-container.js';
@@ -222,27 +223,7 @@ describe('price-orchestrator container image', () => {
     );
   });
 
-  it('reports healthy when podman runs the image HEALTHCHECK', async () => {
-    // Given the running, ready container (no systemd here, so podman never schedules the check itself)
-
-    // When the health check is run by hand
-    const { check, status } = await runHealthcheck(service.name);
-
-    // Then it passes and the container is marked healthy
-    expect(check.exitCode, check.stderr).toBe(0);
-    expect(status).toBe('healthy');
-  });
-
-  it('runs the service as the non-root node user', async () => {
-    // Given the running container
-
-    // When its service process and a new process in it are asked who they are
-    const users = await containerUsers(service.name, 'services/price-orchestrator/dist/server.js');
-
-    // Then both are the `node` user, uid 1000
-    expect(users.serviceUser).toBe('node');
-    expect(users.execUid).toBe('1000');
-  });
+  itRunsHealthyAsTheNodeUser(() => service.name, 'services/price-orchestrator/dist/server.js');
 
   it('holds only compiled JavaScript, its config and the production dependencies of price-orchestrator', async () => {
     // Given what the lockfile says price-orchestrator needs at run time

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
-import { itIsALeanSafeImage } from '../../../../scripts/container/system-test/image-checks.js';
+import {
+  itIsALeanSafeImage,
+  itRunsHealthyAsTheNodeUser,
+} from '../../../../scripts/container/system-test/image-checks.js';
 import {
   devToolPackages,
   inSourceOrTestFolders,
@@ -12,11 +15,9 @@ import { buildProjectImage, projectImages } from '../../../../scripts/container/
 import { ensureStandinBase, freeLoopbackPort, repoRoot } from '../../../../scripts/container/system-test/podman.js';
 import {
   ContainerSet,
-  containerUsers,
   type RunningContainer,
   type RunOptions,
   requirePodman,
-  runHealthcheck,
   sizeOverBase,
   stopWithSigterm,
 } from '../../../../scripts/container/system-test/service-container.js';
@@ -83,27 +84,7 @@ describe('met-emulator container image', () => {
     expect(await record.json()).toEqual(sampleObjects.find((object) => object.objectID === deathOfSocrates.objectID));
   });
 
-  it('reports healthy when podman runs the image HEALTHCHECK', async () => {
-    // Given the running container (no systemd here, so podman never schedules the check itself)
-
-    // When the health check is run by hand
-    const { check, status } = await runHealthcheck(emulator.name);
-
-    // Then it passes and the container is marked healthy
-    expect(check.exitCode, check.stderr).toBe(0);
-    expect(status).toBe('healthy');
-  });
-
-  it('runs the emulator as the non-root node user', async () => {
-    // Given the running container
-
-    // When its process and a new process in it are asked who they are
-    const users = await containerUsers(emulator.name, 'tools/met-emulator/dist/main.js');
-
-    // Then both are the `node` user, uid 1000
-    expect(users.serviceUser).toBe('node');
-    expect(users.execUid).toBe('1000');
-  });
+  itRunsHealthyAsTheNodeUser(() => emulator.name, 'tools/met-emulator/dist/main.js');
 
   itIsALeanSafeImage(project, () => image);
 
