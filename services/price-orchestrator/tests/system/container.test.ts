@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionClosure } from '../../../../scripts/container/lockfile.js';
 import {
@@ -168,7 +169,13 @@ describe('price-orchestrator container image', () => {
     // Then the model server, at that URL; the orchestrator's start-up retries reach it and check its signature.
     _modelServer = await containers.start('model-server', modelServerImage, { port: modelServerPort });
     await containers.waitUntil200(service, '/health/ready');
+    // A probe answers with the model server's last known state and refreshes it every readinessCacheMs (5 s in prod),
+    // so the state seen while it was down can outlive its start by that long.
     readyAfterModelServer = await readiness(service.url);
+    for (let tries = 0; readyAfterModelServer.body.dependencies?.modelServer !== 'ok' && tries < 60; tries++) {
+      await sleep(250);
+      readyAfterModelServer = await readiness(service.url);
+    }
   }, 900_000);
 
   afterAll(async () => {
