@@ -1009,6 +1009,8 @@ describe("UpstreamClient and the request's deadline", () => {
     const error = await rejectionOf(
       runWithDeadline(50, async () => {
         await client.getJson('objects/1', { endpoint: 'object', schema: objectSchema }).catch(() => undefined);
+        // Timers may fire a fraction of a millisecond early: make sure the deadline has passed, not just nearly.
+        await new Promise((resolve) => setTimeout(resolve, 5));
         return client.getJson('objects/2', { endpoint: 'object', schema: objectSchema });
       }),
     );

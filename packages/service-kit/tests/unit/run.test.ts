@@ -178,7 +178,7 @@ describe('runService in this process', () => {
     const app = await ownedApp();
     await app.register(healthPlugin, { checks: {}, checkTimeoutMs: 1000, cacheMs: 0 });
     app.get('/work', async () => ({ done: true }));
-    const { onSigterm } = await run(app, { shutdownDrainMs: 400 });
+    const { onSigterm } = await run(app, { shutdownDrainMs: 1_000 });
     const base = `http://127.0.0.1:${portOf(app)}`;
     expect((await httpGet(`${base}/health/ready`)).status).toBe(200);
 
