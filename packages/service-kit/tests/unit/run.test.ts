@@ -194,7 +194,7 @@ describe('runService in this process', () => {
       }).on('error', reject);
     });
     const exitedDuringDrain = exit.mock.calls.length > 0;
-    await vi.waitFor(() => expect(exit).toHaveBeenCalled());
+    await vi.waitFor(() => expect(exit).toHaveBeenCalled(), { timeout: 5_000 });
 
     // Then
     expect(readiness.status).toBe(503);
