@@ -44,6 +44,11 @@ export interface CreateServiceAppOptions {
    * closed too. The one place a service registers its connection pools, files and models for shutdown.
    */
   resources?: ServiceResources;
+  /**
+   * Carry each request's deadline (`requestTimeoutMs`) to the upstream calls it makes (default true). A service that
+   * calls no upstream, and bounds its own work, turns it off: the async context costs a little on every request.
+   */
+  upstreamDeadlines?: boolean;
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -254,10 +259,12 @@ export async function createServiceApp(options: CreateServiceAppOptions): Promis
   });
   // After the body is parsed, so the deadline travels into the handler's async work (a body arrives in stream
   // events, outside any context set when the request started); its clock still starts when the request did.
-  const { requestTimeoutMs } = config;
-  app.addHook('preHandler', (_request, reply, done) => {
-    runWithDeadline(requestTimeoutMs, done, performance.now() - reply.elapsedTime);
-  });
+  if (options.upstreamDeadlines !== false) {
+    const { requestTimeoutMs } = config;
+    app.addHook('preHandler', (_request, reply, done) => {
+      runWithDeadline(requestTimeoutMs, done, performance.now() - reply.elapsedTime);
+    });
+  }
   // Node answers an `Expect` other than 100-continue with an empty 417 unless someone listens; uvicorn ignores an
   // expectation it does not know, so hand the request to Fastify as usual.
   app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));

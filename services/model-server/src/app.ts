@@ -85,6 +85,8 @@ export async function buildApp(config: ModelServerConfig, overrides: BuildAppOve
   });
 
   const app = await createServiceApp({
+    // No upstream to pass a deadline to: the scoring service bounds each request by requestTimeoutMs itself.
+    upstreamDeadlines: false,
     name: SERVICE_NAME,
     config,
     metrics,

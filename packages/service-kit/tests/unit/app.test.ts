@@ -180,6 +180,23 @@ describe('createServiceApp server bounds and deadline', () => {
     expect(currentDeadline()).toBeUndefined();
   });
 
+  it('given upstreamDeadlines off, when a handler runs, then no deadline is carried', async () => {
+    // Given
+    app = await createServiceApp({
+      name: 'no-upstreams',
+      config: quietServiceTestSettings,
+      openApi: TEST_OPENAPI,
+      upstreamDeadlines: false,
+    });
+    app.get('/work', async () => ({ carried: currentDeadline() !== undefined }));
+
+    // When
+    const response = await app.inject({ method: 'GET', url: '/work' });
+
+    // Then
+    expect(response.json()).toEqual({ carried: false });
+  });
+
   it('given the drain has begun, when a request is answered, then the answer asks the client to close', async () => {
     // Given
     app = await createTestApp();
