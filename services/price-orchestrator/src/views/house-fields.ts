@@ -57,6 +57,26 @@ const MAX_YEAR = 2100;
 
 const QUALITY_LEVELS = ['Excellent', 'Good', 'Typical', 'Fair', 'Poor'] as const;
 
+/** Exterior covering materials, as the data dictionary spells them; the second covering may also be `Other`. */
+const EXTERIOR_LEVELS = [
+  'AsbShng',
+  'AsphShn',
+  'BrkComm',
+  'BrkFace',
+  'CBlock',
+  'CemntBd',
+  'HdBoard',
+  'ImStucc',
+  'MetalSd',
+  'Plywood',
+  'PreCast',
+  'Stone',
+  'Stucco',
+  'VinylSd',
+  'WdSdng',
+  'WdShing',
+] as const;
+
 const EXTERIOR_CODES =
   'AsbShng asbestos shingles, AsphShn asphalt shingles, BrkComm common brick, BrkFace face brick, CBlock cinder ' +
   'block, CemntBd cement board, HdBoard hard board, ImStucc imitation stucco, MetalSd metal siding, PreCast ' +
@@ -320,24 +340,7 @@ export const HOUSE_FIELDS = [
     name: 'exteriorCovering1',
     column: 'Exterior_1st',
     kind: 'category',
-    levels: [
-      'AsbShng',
-      'AsphShn',
-      'BrkComm',
-      'BrkFace',
-      'CBlock',
-      'CemntBd',
-      'HdBoard',
-      'ImStucc',
-      'MetalSd',
-      'Plywood',
-      'PreCast',
-      'Stone',
-      'Stucco',
-      'VinylSd',
-      'WdSdng',
-      'WdShing',
-    ],
+    levels: EXTERIOR_LEVELS,
     modelLevels: { WdSdng: 'Wd Sdng' },
     description: `Exterior covering on the house (${EXTERIOR_CODES}).`,
   },
@@ -345,25 +348,8 @@ export const HOUSE_FIELDS = [
     name: 'exteriorCovering2',
     column: 'Exterior_2nd',
     kind: 'category',
-    levels: [
-      'AsbShng',
-      'AsphShn',
-      'BrkComm',
-      'BrkFace',
-      'CBlock',
-      'CemntBd',
-      'HdBoard',
-      'ImStucc',
-      'MetalSd',
-      'Other',
-      'Plywood',
-      'PreCast',
-      'Stone',
-      'Stucco',
-      'VinylSd',
-      'WdSdng',
-      'WdShing',
-    ],
+    // The same codes as the first covering, plus Other; the data spells more of them differently in this column.
+    levels: [...EXTERIOR_LEVELS, 'Other'],
     modelLevels: { BrkComm: 'Brk Cmn', CemntBd: 'CmentBd', WdSdng: 'Wd Sdng', WdShing: 'Wd Shng' },
     description: `Exterior covering on the house, if more than one material (${EXTERIOR_CODES}).`,
   },
