@@ -28,7 +28,7 @@ export function remainingMs(deadline: RequestDeadline): number {
 
 /**
  * How long an upstream call may take: its own timeout, or less when the request's deadline comes first.
- * `deadlineBound` says which, so a timeout can name the right limit.
+ * `deadline` is set only when it is the deadline that binds, so a timeout can name the right limit.
  */
 export function callBudget(timeoutMs: number): { budgetMs: number; deadline: RequestDeadline | undefined } {
   const deadline = storage.getStore();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, errors, Pool } from 'undici';
 import type { z } from 'zod';
-import { callBudget, type RequestDeadline, remainingMs } from './deadline.js';
+import { callBudget, currentDeadline, type RequestDeadline, remainingMs } from './deadline.js';
 import { UpstreamError, type UpstreamFailureKind, UpstreamTimeoutError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -206,7 +206,7 @@ export class UpstreamClient {
         if (!request.retryable || !isRetryable(error) || attempt >= this.options.retries) throw error;
         const delay = this.options.retryBaseDelayMs * 2 ** attempt * (0.5 + this.random());
         // A retry that could not finish before the request's deadline only delays the answer the caller gets now.
-        const deadline = callBudget(Number.POSITIVE_INFINITY).deadline;
+        const deadline = currentDeadline();
         if (deadline !== undefined && remainingMs(deadline) <= delay) throw error;
         await sleep(delay);
       }
@@ -299,11 +299,11 @@ export class UpstreamClient {
 
   /** Waits for the request budget, but not past the request's deadline. */
   private async waitForTurn(): Promise<void> {
-    const { budgetMs, deadline } = callBudget(Number.POSITIVE_INFINITY);
+    const deadline = currentDeadline();
     if (deadline === undefined) return this.limiter.acquire();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(deadlineError(this.options.name, deadline)), budgetMs);
+      timer = setTimeout(() => reject(deadlineError(this.options.name, deadline)), Math.max(0, remainingMs(deadline)));
     });
     try {
       await Promise.race([this.limiter.acquire(), expired]);
