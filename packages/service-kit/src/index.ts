@@ -47,6 +47,7 @@ export {
   openApiPlugin,
   redocHtml,
 } from './openapi.js';
+export { packageVersion } from './package-version.js';
 export { RateLimiter } from './rate-limiter.js';
 export { type Closeable, type CloseLogger, ServiceResources } from './resources.js';
 export { type RunServiceOptions, runService, runServiceMain, type ServiceMainOptions } from './run.js';

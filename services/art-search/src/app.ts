@@ -2,6 +2,7 @@ import {
   createServiceApp,
   createServiceMetrics,
   healthPlugin,
+  packageVersion,
   type ServiceApp,
   type ServiceMetrics,
   ServiceResources,
@@ -19,7 +20,7 @@ import { SearchService } from './service/search-service.js';
 export { type ArtSearchConfig, artSearchConfigSchema, loadArtSearchConfig } from './config/settings.js';
 
 export const SERVICE_NAME = 'art-search';
-export const SERVICE_VERSION = '0.1.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 /** The Met client's name, as its errors and metrics spell it. */
 const MET_API_NAME = 'Met Collection API';
 

@@ -3,6 +3,7 @@ import {
   createServiceApp,
   createServiceMetrics,
   healthPlugin,
+  packageVersion,
   type ServiceApp,
   ServiceResources,
 } from '@mlms/service-kit';
@@ -25,7 +26,7 @@ export {
 export { ModelLoadError } from './provider/onnx-model.js';
 
 export const SERVICE_NAME = 'model-server';
-export const SERVICE_VERSION = '0.1.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 
 export interface BuildAppOverrides {
   /** A model loaded by the caller (tests share one across apps); it is then the caller's to close. */

@@ -2,6 +2,7 @@ import {
   createServiceApp,
   createServiceMetrics,
   healthPlugin,
+  packageVersion,
   type ServiceApp,
   ServiceResources,
   UpstreamClient,
@@ -22,7 +23,7 @@ export {
 } from './config/settings.js';
 
 export const SERVICE_NAME = 'price-orchestrator';
-export const SERVICE_VERSION = '0.1.0';
+export const SERVICE_VERSION = packageVersion(import.meta.url);
 
 export interface BuildAppOverrides {
   /** Replaces the model server's connection pool (unit tests pass undici's MockAgent). */

@@ -247,6 +247,21 @@ describe('Open Inference Protocol (V2)', () => {
     expect(body.inputs.every((input) => input.shape.length === 1 && input.shape[0] === -1)).toBe(true);
   });
 
+  it("reports the server's version from its package.json in the server metadata and the OpenAPI document", async () => {
+    // Given
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+
+    // When
+    const metadata = (await server.get('/v2')).json() as { name: string; version: string };
+    const openApi = (await server.get('/openapi.json')).json() as { info: { version: string } };
+
+    // Then
+    expect(metadata).toMatchObject({ name: 'model-server', version });
+    expect(openApi.info.version).toBe(version);
+  });
+
   it('answers 404 for another model name', async () => {
     // When
     const reply = await server.post('/v2/models/other/infer', { inputs: [] });
