@@ -16,6 +16,15 @@ export function runWithDeadline<T>(budgetMs: number, work: () => T, startedAt = 
   return storage.run({ expiresAt: startedAt + budgetMs, budgetMs }, work);
 }
 
+/**
+ * Runs `work` under an existing deadline, or outside any when it is `undefined`. For work done on behalf of requests
+ * that are no longer the current async context (a call shared by several queued requests), which must not inherit
+ * the deadline of whichever request happened to schedule it.
+ */
+export function runWithinDeadline<T>(deadline: RequestDeadline | undefined, work: () => T): T {
+  return deadline === undefined ? storage.exit(work) : storage.run(deadline, work);
+}
+
 /** The deadline of the request being served, if any (none outside a request, e.g. start-up checks). */
 export function currentDeadline(): RequestDeadline | undefined {
   return storage.getStore();

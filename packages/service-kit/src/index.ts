@@ -8,7 +8,13 @@ export {
   type LoadedConfig,
   loadConfig,
 } from './config.js';
-export { currentDeadline, type RequestDeadline, remainingMs, runWithDeadline } from './deadline.js';
+export {
+  currentDeadline,
+  type RequestDeadline,
+  remainingMs,
+  runWithDeadline,
+  runWithinDeadline,
+} from './deadline.js';
 export {
   errorHandlerPlugin,
   errorResponse,
@@ -40,6 +46,7 @@ export {
   type UpstreamResponse,
 } from './http-client.js';
 export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
+export { type BatchCall, MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 export {
   FASTAPI_VALIDATION_COMPONENTS,
   fastApiOperationId,

@@ -12,7 +12,7 @@ import type { ModelInput } from './dto/model.js';
 import { registerMlflowRoutes } from './http/mlflow-routes.js';
 import { registerV2Routes } from './http/v2-routes.js';
 import { loadOnnxModel, type OnnxModel } from './provider/onnx-model.js';
-import { MicroBatcher } from './service/batcher.js';
+import { createRunBatcher } from './service/batcher.js';
 import { createModelMetrics } from './service/model-metrics.js';
 import { PayloadLog } from './service/payload-log.js';
 import { ScoringService } from './service/scoring-service.js';
@@ -57,7 +57,7 @@ export async function buildApp(config: ModelServerConfig, overrides: BuildAppOve
   const modelMetrics = createModelMetrics(metrics.registry);
   modelMetrics.loadSeconds.set(model.loadSeconds);
 
-  const batcher = new MicroBatcher(model.run, {
+  const batcher = createRunBatcher(model.run, {
     enabled: config.batchingEnabled,
     maxRows: config.batchMaxRows,
     onRun: (rows, requests) => {

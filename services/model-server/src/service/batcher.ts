@@ -1,3 +1,4 @@
+import { MicroBatcher } from '@mlms/service-kit';
 import type { ColumnBatch, ColumnValues, OutputTensor } from '../dto/batch.js';
 
 export type BatchRunner = (batch: ColumnBatch) => Promise<OutputTensor[]>;
@@ -11,91 +12,29 @@ export interface BatcherOptions {
   onRun?: (rows: number, requests: number) => void;
 }
 
-interface Pending {
-  batch: ColumnBatch;
-  resolve: (outputs: OutputTensor[]) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
- * Scores concurrent requests together without adding latency. A request that finds the model idle runs in the
- * same event-loop turn (with any others that arrived in that turn); requests that arrive while a run is in flight
- * queue, and the next run scores all of them (up to
- * `maxRows`) in one session call, then splits the outputs back by request. No timer ever holds a request: the
- * batch is whatever queued behind the previous run. If a merged run fails, each of its requests is run again on
- * its own, so one bad request fails only itself.
+ * Scores concurrent requests together without adding latency (the kit's micro-batcher over columnar batches): the
+ * requests that queue while a session run is in flight are scored by the next run in one session call, their rows
+ * one after another, and the outputs are split back by request. If a merged run fails, each of its requests is run
+ * again on its own, so one bad request fails only itself.
  */
-export class MicroBatcher {
-  private readonly queue: Pending[] = [];
-  private running = false;
-
-  constructor(
-    private readonly runBatch: BatchRunner,
-    private readonly options: BatcherOptions,
-  ) {}
-
-  score(batch: ColumnBatch): Promise<OutputTensor[]> {
-    if (!this.options.enabled) return this.runCounted(batch, 1);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ batch, resolve, reject });
-      if (!this.running) {
-        // The first run starts in the check phase of this event-loop turn (setImmediate, not a timer), so the
-        // requests whose bodies arrived in the same I/O phase go into it too; ONNX Runtime would not start before
-        // the next turn anyway, so the first request waits no longer than it would alone.
-        this.running = true;
-        setImmediate(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.takeGroup();
-        if (group.length === 1) {
-          const [only] = group as [Pending];
-          await this.runCounted(only.batch, 1).then(only.resolve, only.reject);
-        } else {
-          await this.runMerged(group);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  /** The queued requests that fit in one run, in arrival order (always at least one). */
-  private takeGroup(): Pending[] {
-    let rows = 0;
-    let count = 0;
-    for (const pending of this.queue) {
-      if (count > 0 && rows + pending.batch.rows > this.options.maxRows) break;
-      rows += pending.batch.rows;
-      count++;
-    }
-    return this.queue.splice(0, count);
-  }
-
-  private async runMerged(group: Pending[]): Promise<void> {
-    let outputs: OutputTensor[];
-    try {
-      outputs = await this.runCounted(mergeBatches(group.map((pending) => pending.batch)), group.length);
-    } catch {
-      for (const pending of group) await this.runCounted(pending.batch, 1).then(pending.resolve, pending.reject);
-      return;
-    }
-    let offset = 0;
-    for (const pending of group) {
-      pending.resolve(sliceOutputs(outputs, offset, pending.batch.rows));
-      offset += pending.batch.rows;
-    }
-  }
-
-  private async runCounted(batch: ColumnBatch, requests: number): Promise<OutputTensor[]> {
-    this.options.onRun?.(batch.rows, requests);
-    // Awaited inside an async function, so a runner that throws synchronously still rejects only this run.
-    return await this.runBatch(batch);
-  }
+export function createRunBatcher(
+  runBatch: BatchRunner,
+  options: BatcherOptions,
+): MicroBatcher<ColumnBatch, OutputTensor[]> {
+  return new MicroBatcher<ColumnBatch, OutputTensor[]>(
+    async (batches) => {
+      if (batches.length === 1) return [await runBatch(batches[0] as ColumnBatch)];
+      const outputs = await runBatch(mergeBatches(batches));
+      let offset = 0;
+      return batches.map((batch) => {
+        const own = sliceOutputs(outputs, offset, batch.rows);
+        offset += batch.rows;
+        return own;
+      });
+    },
+    { enabled: options.enabled, maxSize: options.maxRows, sizeOf: (batch) => batch.rows, onCall: options.onRun },
+  );
 }
 
 /** The rows of several batches of the same model, one after another. */

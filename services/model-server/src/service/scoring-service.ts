@@ -1,6 +1,6 @@
+import type { MicroBatcher } from '@mlms/service-kit';
 import type { ColumnBatch, ModelIdentity, OutputTensor, PredictionResult } from '../dto/batch.js';
 import type { ModelInput, ModelOutput } from '../dto/model.js';
-import type { MicroBatcher } from './batcher.js';
 import type { ModelMetrics } from './model-metrics.js';
 
 type Observer = { observe(value: number): void };
@@ -27,7 +27,7 @@ export interface ScoringServiceOptions {
   identity: ModelIdentity;
   inputs: readonly ModelInput[];
   outputs: readonly ModelOutput[];
-  batcher: MicroBatcher;
+  batcher: MicroBatcher<ColumnBatch, OutputTensor[]>;
   metrics: ModelMetrics;
   requestTimeoutMs: number;
   payloadLog?: PayloadLog | undefined;
@@ -65,7 +65,7 @@ export class ScoringService {
   async predict(batch: ColumnBatch, context: PredictContext): Promise<PredictionResult> {
     const metrics = this.protocolMetrics[context.protocol];
     metrics.requestRows.observe(batch.rows);
-    const outputs = batch.rows === 0 ? this.emptyOutputs() : await this.withTimeout(this.options.batcher.score(batch));
+    const outputs = batch.rows === 0 ? this.emptyOutputs() : await this.withTimeout(this.options.batcher.submit(batch));
     metrics.rowsPredicted.inc(batch.rows);
     this.options.payloadLog?.write({ requestId: context.requestId, protocol: context.protocol, batch, outputs });
     return { model: this.identity, outputs };

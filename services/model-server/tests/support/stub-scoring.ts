@@ -4,7 +4,7 @@ import type { ColumnBatch, OutputTensor } from '../../src/dto/batch.js';
 import type { ModelInput, ModelOutput } from '../../src/dto/model.js';
 import { registerMlflowRoutes } from '../../src/http/mlflow-routes.js';
 import { registerV2Routes } from '../../src/http/v2-routes.js';
-import { type BatchRunner, MicroBatcher } from '../../src/service/batcher.js';
+import { type BatchRunner, createRunBatcher } from '../../src/service/batcher.js';
 import { createModelMetrics } from '../../src/service/model-metrics.js';
 import { ScoringService } from '../../src/service/scoring-service.js';
 import { AREA_ROOMS_ZONE } from './inputs.js';
@@ -40,7 +40,7 @@ export async function stubApp(options: StubAppOptions = {}): Promise<{ app: Serv
     identity: STUB_IDENTITY,
     inputs: STUB_INPUTS,
     outputs: STUB_OUTPUTS,
-    batcher: new MicroBatcher(
+    batcher: createRunBatcher(
       (batch) => {
         batches.push(batch);
         return runner(batch);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ColumnBatch, OutputTensor } from '../../../src/dto/batch.js';
-import { type BatcherOptions, MicroBatcher, mergeBatches, sliceOutputs } from '../../../src/service/batcher.js';
+import { type BatcherOptions, createRunBatcher, mergeBatches, sliceOutputs } from '../../../src/service/batcher.js';
 
 interface Run {
   batch: ColumnBatch;
@@ -51,14 +51,14 @@ function firstColumn(batch: ColumnBatch | undefined): number[] {
 }
 
 function batcher(runner: (batch: ColumnBatch) => Promise<OutputTensor[]>, options: Partial<BatcherOptions> = {}) {
-  return new MicroBatcher(runner, { enabled: true, maxRows: 100, ...options });
+  return createRunBatcher(runner, { enabled: true, maxRows: 100, ...options });
 }
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('MicroBatcher', () => {
+describe('createRunBatcher (the kit micro-batcher over columnar batches)', () => {
   it('runs a request that finds the model idle in the same event-loop turn, with no timer', async () => {
     // Given
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
@@ -66,7 +66,7 @@ describe('MicroBatcher', () => {
     const micro = batcher(runner);
 
     // When
-    const scored = micro.score(batchOf(1, 2));
+    const scored = micro.submit(batchOf(1, 2));
     await nextTurn();
 
     // Then
@@ -83,8 +83,8 @@ describe('MicroBatcher', () => {
     const micro = batcher(runner);
 
     // When
-    const first = micro.score(batchOf(1));
-    const second = micro.score(batchOf(2, 3));
+    const first = micro.submit(batchOf(1));
+    const second = micro.submit(batchOf(2, 3));
     await nextTurn();
 
     // Then
@@ -99,11 +99,11 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
-    const first = micro.score(batchOf(1));
+    const first = micro.submit(batchOf(1));
     await nextTurn();
-    const second = micro.score(batchOf(10, 20));
-    const third = micro.score(batchOf(30));
-    const fourth = micro.score(batchOf(40, 50, 60));
+    const second = micro.submit(batchOf(10, 20));
+    const third = micro.submit(batchOf(30));
+    const fourth = micro.submit(batchOf(40, 50, 60));
     expect(runner).toHaveBeenCalledTimes(1);
 
     // When
@@ -133,14 +133,14 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
-    const first = micro.score(batchOf(1));
+    const first = micro.submit(batchOf(1));
     await nextTurn();
     answer(runs[0]);
     await first;
     await settle();
 
     // When
-    const second = micro.score(batchOf(2));
+    const second = micro.submit(batchOf(2));
     await nextTurn();
 
     // Then
@@ -153,15 +153,15 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner, { maxRows: 3 });
-    const lone = micro.score(batchOf(0));
+    const lone = micro.submit(batchOf(0));
     await nextTurn();
     const scored = [
       lone,
-      micro.score(batchOf(1, 1)),
-      micro.score(batchOf(2, 2)),
-      micro.score(batchOf(3)),
-      micro.score(batchOf(4, 4, 4, 4)),
-      micro.score(batchOf(5)),
+      micro.submit(batchOf(1, 1)),
+      micro.submit(batchOf(2, 2)),
+      micro.submit(batchOf(3)),
+      micro.submit(batchOf(4, 4, 4, 4)),
+      micro.submit(batchOf(5)),
     ];
 
     // When
@@ -187,11 +187,11 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
-    const first = micro.score(batchOf(1));
+    const first = micro.submit(batchOf(1));
     await nextTurn();
-    const good = micro.score(batchOf(2, 3));
-    const bad = micro.score(batchOf(-1));
-    const alsoGood = micro.score(batchOf(4));
+    const good = micro.submit(batchOf(2, 3));
+    const bad = micro.submit(batchOf(-1));
+    const alsoGood = micro.submit(batchOf(4));
     answer(runs[0]);
     await settle();
 
@@ -216,9 +216,9 @@ describe('MicroBatcher', () => {
     // Given
     const { runs, runner } = controllableRunner();
     const micro = batcher(runner);
-    const first = micro.score(batchOf(1));
+    const first = micro.submit(batchOf(1));
     await nextTurn();
-    const second = micro.score(batchOf(2));
+    const second = micro.submit(batchOf(2));
 
     // When
     runs[0]?.reject(new Error('boom'));
@@ -237,8 +237,8 @@ describe('MicroBatcher', () => {
     const micro = batcher(runner, { enabled: false, onRun });
 
     // When
-    const first = micro.score(batchOf(1));
-    const second = micro.score(batchOf(2, 3));
+    const first = micro.submit(batchOf(1));
+    const second = micro.submit(batchOf(2, 3));
 
     // Then
     expect(runner).toHaveBeenCalledTimes(2);
@@ -257,10 +257,10 @@ describe('MicroBatcher', () => {
     const { runs, runner } = controllableRunner();
     const onRun = vi.fn();
     const micro = batcher(runner, { onRun });
-    micro.score(batchOf(1));
+    micro.submit(batchOf(1));
     await nextTurn();
-    micro.score(batchOf(2, 3));
-    const failing = micro.score(batchOf(4, 5, 6));
+    micro.submit(batchOf(2, 3));
+    const failing = micro.submit(batchOf(4, 5, 6));
 
     // When
     answer(runs[0]);

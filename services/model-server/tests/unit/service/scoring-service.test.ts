@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ColumnBatch, OutputTensor } from '../../../src/dto/batch.js';
 import type { ModelOutput } from '../../../src/dto/model.js';
-import { MicroBatcher } from '../../../src/service/batcher.js';
+import { createRunBatcher } from '../../../src/service/batcher.js';
 import { createModelMetrics, type ModelMetrics } from '../../../src/service/model-metrics.js';
 import { PayloadLog } from '../../../src/service/payload-log.js';
 import { PredictionTimeoutError, ScoringService } from '../../../src/service/scoring-service.js';
@@ -55,7 +55,7 @@ function service(
     identity: IDENTITY,
     inputs: INPUTS,
     outputs: OUTPUTS,
-    batcher: new MicroBatcher(runner, { enabled: true, maxRows: 100 }),
+    batcher: createRunBatcher(runner, { enabled: true, maxRows: 100 }),
     metrics,
     requestTimeoutMs: options.requestTimeoutMs ?? 1000,
     payloadLog: options.payloadLog,
