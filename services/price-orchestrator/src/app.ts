@@ -7,7 +7,7 @@ import {
   ServiceResources,
   UpstreamClient,
 } from '@mlms/service-kit';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import type { OrchestratorConfig } from './config/settings.js';
 import { MODEL_SERVER, registerPricingRoutes } from './http/routes.js';
@@ -105,7 +105,19 @@ export async function buildOrchestrator(
     checkTimeoutMs: config.modelServer.timeoutMs,
     cacheMs: config.readinessCacheMs,
   });
-  const service = new PricingService(provider, { modelVersion: () => gate.modelVersion, predictions });
+  const housesPerCall = new Histogram({
+    name: 'model_call_houses',
+    help: 'Houses per model-server call: a batch request, or single-house requests that arrived together.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+    registers: [metrics.registry],
+  });
+  const service = new PricingService(provider, {
+    modelVersion: () => gate.modelVersion,
+    predictions,
+    coalesceSingleRequests: config.coalesceSingleRequests,
+    maxHousesPerCall: config.maxBatchSize,
+    housesPerCall,
+  });
   await registerPricingRoutes(app, {
     service,
     modelServer: config.modelServer,

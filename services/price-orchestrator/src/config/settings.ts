@@ -13,6 +13,12 @@ export const orchestratorConfigSchema = z.strictObject({
   startupRetryMaxDelayMs: milliseconds('Longest wait between start-up attempts (the wait doubles up to it)'),
   readinessCacheMs: milliseconds("How long a readiness probe's view of the model server is reused"),
   maxBatchSize: z.number().int().min(1).max(10_000).describe('Most houses in one batch request.'),
+  coalesceSingleRequests: z
+    .boolean()
+    .describe(
+      'Single-house requests that arrive while a model call is in flight share the next call (one call at a time, ' +
+        'up to maxBatchSize houses; a lone request is sent at once); false: one model call per request.',
+    ),
   maxBodyBytes: z.number().int().min(1024).describe('Largest request body accepted (bytes); larger answers 413.'),
 });
 

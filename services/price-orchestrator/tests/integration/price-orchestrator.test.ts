@@ -29,6 +29,17 @@ async function directPredictions(post: (path: string, body: unknown) => Promise<
   return (reply.json() as { predictions: number[] }).predictions;
 }
 
+/** The orchestrator's model calls so far and the houses they carried (its `model_call_houses` histogram). */
+async function modelCalls(orchestrator: RunningOrchestrator): Promise<{ calls: number; houses: number }> {
+  // From the registry: /metrics reuses a rendering for a second.
+  const histogram = await orchestrator.app.metrics.registry.getSingleMetric('model_call_houses')?.get();
+  const sample = (name: string) =>
+    (histogram?.values as { metricName?: string; value: number }[] | undefined)?.find(
+      (value) => value.metricName === name,
+    )?.value ?? Number.NaN;
+  return { calls: sample('model_call_houses_count'), houses: sample('model_call_houses_sum') };
+}
+
 describe('price-orchestrator in front of the real model server', () => {
   let modelServer: Awaited<ReturnType<typeof startModelServer>>;
   let orchestrator: RunningOrchestrator;
@@ -78,6 +89,31 @@ describe('price-orchestrator in front of the real model server', () => {
     const body = reply.json() as { id: number; predictedPrice: number; modelVersion: string };
     expect(body.id).toBe(42);
     expect(closeTo([body.predictedPrice], [direct as number], 1e-6)).toBe(true);
+  });
+
+  it('prices 50 houses sent as concurrent single requests exactly as the model server scores them, in fewer calls', async () => {
+    // Given
+    const houses = model.validationRows.slice(0, 50).map((row, index) => houseFromRow(`single-${index}`, row));
+    const direct = await directPredictions(modelServer.post, 50);
+    const callsBefore = await modelCalls(orchestrator);
+
+    // When
+    const replies = await Promise.all(houses.map((house) => orchestrator.post('/api/v1/price/predict', house)));
+
+    // Then: every request its own house's price, and requests that arrived together shared model calls
+    expect(replies.map((reply) => reply.status)).toEqual(houses.map(() => 200));
+    const bodies = replies.map((reply) => reply.json() as { id: string; predictedPrice: number });
+    expect(bodies.map((body) => body.id)).toEqual(houses.map((house) => house.id));
+    expect(
+      closeTo(
+        bodies.map((body) => body.predictedPrice),
+        direct,
+        1e-6,
+      ),
+    ).toBe(true);
+    const callsAfter = await modelCalls(orchestrator);
+    expect(callsAfter.houses - callsBefore.houses).toBe(50);
+    expect(callsAfter.calls - callsBefore.calls).toBeLessThan(50);
   });
 
   it('prices a house that gives only the fields that matter most, the model imputing the rest', async () => {

@@ -20,6 +20,7 @@ export function testConfig(overrides: Partial<OrchestratorConfig> = {}): Orchest
     startupRetryMaxDelayMs: 100,
     readinessCacheMs: 0,
     maxBatchSize: 1000,
+    coalesceSingleRequests: true,
     maxBodyBytes: 8 * 1024 * 1024,
     ...overrides,
   };

@@ -48,6 +48,7 @@ function localWithTimeout(timeoutMs: string): string[] {
     '  startupRetryMaxDelayMs: 5000',
     '  readinessCacheMs: 5000',
     '  maxBatchSize: 1000',
+    '  coalesceSingleRequests: true',
     '  maxBodyBytes: 8388608',
   ];
 }

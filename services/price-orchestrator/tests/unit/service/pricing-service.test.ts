@@ -188,3 +188,117 @@ describe('PricingService.predictPrices', () => {
     expect(await counted(predictions)).toEqual({});
   });
 });
+
+describe('PricingService.predictPrice with coalesceSingleRequests', () => {
+  /** A provider whose calls wait until the test answers them: `calls[i]` is the i-th model call. */
+  function heldProvider() {
+    const calls: { frame: ModelFrame; resolve: (prices: number[]) => void; reject: (error: unknown) => void }[] = [];
+    const stub = stubProvider(
+      (frame) => new Promise<number[]>((resolve, reject) => calls.push({ frame, resolve, reject })),
+    );
+    return { provider: stub.provider, calls };
+  }
+
+  function coalescingService(provider: MlflowModelProvider, housesPerCall?: { observe(houses: number): void }) {
+    return new PricingService(provider, {
+      modelVersion: () => '7',
+      predictions: predictionsCounter(),
+      coalesceSingleRequests: true,
+      maxHousesPerCall: 1000,
+      housesPerCall,
+    });
+  }
+
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const priceOf = (row: readonly unknown[], frame: ModelFrame) =>
+    1000 * Number(row[frame.columns.indexOf('Gr_Liv_Area')]);
+
+  it('given houses asked for while a call is in flight, when it ends, then they share the next call, each its price', async () => {
+    // Given
+    const { provider, calls } = heldProvider();
+    const observed: number[] = [];
+    const service = coalescingService(provider, { observe: (houses) => observed.push(houses) });
+    const first = service.predictPrice({ id: 'a', features: { grossLivingArea: 1 } });
+    await nextTurn();
+    const queued = [2, 3, 4].map((area) => service.predictPrice({ id: area, features: { grossLivingArea: area } }));
+
+    // When
+    for (let call = 0; call < 2; call++) {
+      await nextTurn();
+      const held = calls[call];
+      held?.resolve(held.frame.rows.map((row) => priceOf(row, held.frame)));
+    }
+
+    // Then
+    expect(calls.map((call) => call.frame.rows.length)).toEqual([1, 3]);
+    expect(observed).toEqual([1, 3]);
+    expect(await first).toEqual({ id: 'a', predictedPrice: 1000, modelVersion: '7' });
+    expect(await Promise.all(queued)).toEqual([
+      { id: 2, predictedPrice: 2000, modelVersion: '7' },
+      { id: 3, predictedPrice: 3000, modelVersion: '7' },
+      { id: 4, predictedPrice: 4000, modelVersion: '7' },
+    ]);
+  });
+
+  it('given the model server refuses a shared call (4xx), when it fails, then each house is sent alone and only the refused one fails', async () => {
+    // Given
+    const refused = (area: unknown) =>
+      new UpstreamError('Model server', 'status', `Model server rejected the request (HTTP 400): row 0 (${area}).`, {
+        upstreamStatus: 400,
+      });
+    const stub = stubProvider(async (frame) => {
+      const areas = frame.rows.map((row) => row[frame.columns.indexOf('Gr_Liv_Area')]);
+      if (areas.includes(13)) throw refused(13);
+      return areas.map((area) => Number(area));
+    });
+    const service = coalescingService(stub.provider);
+
+    // When
+    const outcomes = await Promise.allSettled(
+      [12, 13, 14].map((area) => service.predictPrice({ id: area, features: { grossLivingArea: area } })),
+    );
+
+    // Then
+    expect(stub.frames.map((frame) => frame.rows.length)).toEqual([3, 1, 1, 1]);
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: { id: 12, predictedPrice: 12, modelVersion: '7' } },
+      { status: 'rejected', reason: refused(13) },
+      { status: 'fulfilled', value: { id: 14, predictedPrice: 14, modelVersion: '7' } },
+    ]);
+  });
+
+  it.each([
+    ['refuses the connection', () => new UnavailableError('Model server is unavailable: it refused the connection.')],
+    ['fails (HTTP 500)', () => new UpstreamError('Model server', 'status', 'Model server answered HTTP 500.')],
+    ['does not answer in time', () => new UpstreamTimeoutError('Model server', 50)],
+  ])(
+    'given the model server %s, when a shared call fails, then every house of it gets that error with no retry',
+    async (_case, makeError) => {
+      // Given
+      const failure = makeError();
+      const stub = stubProvider(async () => {
+        throw failure;
+      });
+      const service = coalescingService(stub.provider);
+
+      // When
+      const outcomes = await Promise.allSettled([1, 2, 3].map((id) => service.predictPrice({ id, features: {} })));
+
+      // Then
+      expect(stub.frames).toHaveLength(1);
+      expect(outcomes).toEqual([1, 2, 3].map(() => ({ status: 'rejected', reason: failure })));
+    },
+  );
+
+  it('given coalescing is off, when houses are asked for together, then each is its own model call', async () => {
+    // Given
+    const stub = stubProvider(async (frame) => frame.rows.map(() => 1));
+    const service = new PricingService(stub.provider, { modelVersion: () => '7', predictions: predictionsCounter() });
+
+    // When
+    await Promise.all([1, 2, 3].map((id) => service.predictPrice({ id, features: {} })));
+
+    // Then
+    expect(stub.frames.map((frame) => frame.rows.length)).toEqual([1, 1, 1]);
+  });
+});
