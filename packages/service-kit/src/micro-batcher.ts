@@ -64,25 +64,46 @@ export class MicroBatcher<Item, Result> {
         // The first call starts in the check phase of this event-loop turn (setImmediate, not a timer), so the items
         // submitted in the same I/O phase (requests whose bodies arrived together) go into it too.
         this.running = true;
-        setImmediate(() => void this.drain());
+        setImmediate(() => this.callNext());
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.takeGroup();
-        if (group.length === 1) {
-          const [only] = group as [Pending<Item, Result>];
-          await this.callAlone(only.item, only.size, only.deadline).then(only.resolve, only.reject);
-        } else {
-          await this.callMerged(group);
-        }
-      }
-    } finally {
+  /**
+   * Calls the next group. When a call ends, the next one is made before the ended call's items are answered, so an
+   * upstream already works on it while this thread writes those answers.
+   */
+  private callNext(): void {
+    if (this.queue.length === 0) {
       this.running = false;
+      return;
     }
+    const group = this.takeGroup();
+    this.settle(group).then(
+      (answer) => {
+        this.callNext();
+        answer();
+      },
+      // Only a throwing `retryAlone` gets here; the queue must go on all the same.
+      (error: unknown) => {
+        this.callNext();
+        for (const pending of group) pending.reject(error);
+      },
+    );
+  }
+
+  /** Makes the group's call (and, after a failure, its retries); resolves with what answers the group's items. */
+  private async settle(group: Pending<Item, Result>[]): Promise<() => void> {
+    if (group.length === 1) {
+      const [only] = group as [Pending<Item, Result>];
+      try {
+        const result = await this.callAlone(only.item, only.size, only.deadline);
+        return () => only.resolve(result);
+      } catch (error) {
+        return () => only.reject(error);
+      }
+    }
+    return this.callMerged(group);
   }
 
   /** The queued items that fit in one call, in submission order (always at least one). */
@@ -97,7 +118,7 @@ export class MicroBatcher<Item, Result> {
     return this.queue.splice(0, count);
   }
 
-  private async callMerged(group: Pending<Item, Result>[]): Promise<void> {
+  private async callMerged(group: Pending<Item, Result>[]): Promise<() => void> {
     let size = 0;
     let deadline: RequestDeadline | undefined;
     for (const pending of group) {
@@ -106,25 +127,29 @@ export class MicroBatcher<Item, Result> {
         deadline = pending.deadline;
       }
     }
-    let results: Result[];
     try {
-      results = await this.counted(
+      const results = await this.counted(
         group.map((pending) => pending.item),
         size,
         deadline,
       );
-    } catch (error) {
-      if (this.options.retryAlone?.(error) ?? true) {
-        for (const pending of group) {
-          await this.callAlone(pending.item, pending.size, pending.deadline).then(pending.resolve, pending.reject);
+      return () => {
+        for (let index = 0; index < group.length; index++) {
+          (group[index] as Pending<Item, Result>).resolve(results[index] as Result);
         }
-      } else {
-        for (const pending of group) pending.reject(error);
+      };
+    } catch (error) {
+      if (!(this.options.retryAlone?.(error) ?? true)) {
+        return () => {
+          for (const pending of group) pending.reject(error);
+        };
       }
-      return;
+      // Each item alone, answered as soon as its own call ends.
+      for (const pending of group) {
+        await this.callAlone(pending.item, pending.size, pending.deadline).then(pending.resolve, pending.reject);
+      }
+      return () => {};
     }
-    for (let index = 0; index < group.length; index++)
-      (group[index] as Pending<Item, Result>).resolve(results[index] as Result);
   }
 
   private async callAlone(item: Item, size: number, deadline: RequestDeadline | undefined): Promise<Result> {

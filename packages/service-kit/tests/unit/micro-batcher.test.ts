@@ -163,3 +163,59 @@ describe('MicroBatcher', () => {
     expect(await Promise.all(items)).toEqual(['result 1', 'result 2']);
   });
 });
+
+describe('MicroBatcher when a call ends', () => {
+  it('given items queued behind a call, when it ends, then the next call is made before its items are answered', async () => {
+    // Given
+    const events: string[] = [];
+    const { calls, call } = controllableCall();
+    const batcher = new MicroBatcher(
+      (items: readonly number[]) => {
+        events.push(`call ${items.join(',')}`);
+        return call(items);
+      },
+      { enabled: true, maxSize: 10 },
+    );
+    const first = batcher.submit(1).then(() => events.push('answered 1'));
+    await nextTurn();
+    const second = batcher.submit(2).then(() => events.push('answered 2'));
+
+    // When
+    answer(calls[0]);
+    await settle();
+    answer(calls[1]);
+    await Promise.all([first, second]);
+
+    // Then
+    expect(events).toEqual(['call 1', 'call 2', 'answered 1', 'answered 2']);
+  });
+
+  it('given a retryAlone that throws, when a merged call fails, then its items get that error and the queue goes on', async () => {
+    // Given
+    const { calls, call } = controllableCall();
+    const broken = new Error('retryAlone is broken');
+    const batcher = new MicroBatcher(call, {
+      enabled: true,
+      maxSize: 10,
+      retryAlone: () => {
+        throw broken;
+      },
+    });
+    const merged = [batcher.submit(1), batcher.submit(2)];
+    await nextTurn();
+    const later = batcher.submit(3);
+
+    // When
+    calls[0]?.reject(new Error('call failed'));
+    const outcomes = await Promise.allSettled(merged);
+    await settle();
+    answer(calls[1]);
+
+    // Then
+    expect(outcomes).toEqual([
+      { status: 'rejected', reason: broken },
+      { status: 'rejected', reason: broken },
+    ]);
+    expect(await later).toBe('result 3');
+  });
+});
