@@ -4,15 +4,17 @@
  * measured in one run so the ratios mean something on whatever machine runs it. Each server runs in its own
  * process, started fresh; autocannon and the sequential client run here.
  *
- * Measured: 1-row `dataframe_split` requests at 1 and 32 connections against the floor and the model server with
+ * Measured: 1-row `dataframe_split` requests at 1 and 32 connections against the floor, the floor with the model
+ * server's batching (and still nothing else: what batching alone gives on this machine), and the model server with
  * batching off and on; one 1,000-row request (real Ames rows), sent sequentially; and `session.run` in this
  * process with prebuilt tensors for 1 and 1,000 rows.
  *
- * Settings (flag, else environment variable): --duration / BENCH_DURATION (seconds per load run, default 10),
- * --warmup / BENCH_WARMUP (seconds of warm-up before each, default 2), --large-requests / BENCH_LARGE_REQUESTS
+ * Settings (flag, else environment variable): --duration / BENCH_DURATION (seconds per load, default 10),
+ * --warmup / BENCH_WARMUP (seconds of warm-up of each server, default 2), --rounds / BENCH_ROUNDS (turns the
+ * measured seconds are cut into, the servers alternating, default 5), --large-requests / BENCH_LARGE_REQUESTS
  * (measured 1,000-row requests, default 20), --large-rows / BENCH_LARGE_ROWS (default 1000), --port / BENCH_PORT
- * (the floor's port, default 18093; the model server takes the next one). A quick run:
- * `npm run bench:model -- --duration 2 --warmup 1`.
+ * (the first of four ports, default 18093: the floor, the floor with batching, the model server with batching off,
+ * on). A quick run: `npm run bench:model -- --duration 2 --warmup 1`.
  */
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
@@ -34,7 +36,7 @@ import {
   loadAverage,
   type LoadResult as MeasuredLoad,
   machineLine,
-  measureLoad,
+  measureLoads,
   percentile,
 } from './lib/load.js';
 
@@ -45,15 +47,16 @@ const { values: flags } = parseArgs({
     'large-requests': { type: 'string' },
     'large-rows': { type: 'string' },
     port: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const duration = Number(flags.duration ?? process.env.BENCH_DURATION ?? 10);
 const warmupSeconds = Number(flags.warmup ?? process.env.BENCH_WARMUP ?? 2);
 const largeRequests = Number(flags['large-requests'] ?? process.env.BENCH_LARGE_REQUESTS ?? 20);
 const largeRows = Number(flags['large-rows'] ?? process.env.BENCH_LARGE_ROWS ?? 1000);
+const rounds = Number(flags.rounds ?? process.env.BENCH_ROUNDS ?? 5);
 const connectionCounts = [1, 32] as const;
 const firstPort = Number(flags.port ?? process.env.BENCH_PORT ?? 18093);
-const ports = { floor: firstPort, modelServer: firstPort + 1 };
 // The model server's session options (config.yaml: sessionThreads 1).
 const sessionOptions: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
@@ -70,7 +73,6 @@ interface LoadResult extends MeasuredLoad {
 interface Target {
   name: string;
   port: number;
-  start: () => Promise<ChildProcess>;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -100,14 +102,13 @@ function sortedTimes(times: readonly number[]): Float64Array {
   return Float64Array.from(times).sort();
 }
 
-/** Warm-up, then a measured run of 1-row requests cycling through `bodies`. */
-async function load(name: string, port: number, bodies: string[], connections: number): Promise<LoadResult> {
-  const options: autocannon.Options = {
+/** The load of 1-row requests cycling through `bodies` on a target. */
+function loadOn(port: number, bodies: string[], connections: number): autocannon.Options {
+  return {
     url: `http://127.0.0.1:${port}/invocations`,
     connections,
     requests: bodies.map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })),
   };
-  return { name, connections, ...(await measureLoad(options, { warmupSeconds, durationSeconds: duration })) };
 }
 
 /** One POST over a kept-alive connection; resolves with the answer and the time from sending to the last byte. */
@@ -141,21 +142,44 @@ function post(agent: Agent, port: number, body: string): Promise<{ ms: number; s
   });
 }
 
-/** p50 of `largeRequests` sequential requests (after 3 unmeasured ones), and the predictions of the last answer. */
-async function sequentialLarge(port: number, body: string): Promise<{ p50: number; predictions: number[] }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/**
+ * The large request sent to each target in turn and `session.run` on the same rows in this process, one after
+ * another, `largeRequests` times (after 3 unmeasured rounds), so every p50 comes from the same stretch of time.
+ */
+async function interleavedLarge(
+  targets: readonly Target[],
+  body: string,
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<{ byTarget: { name: string; p50: number; predictions: number[] }[]; inProcessP50: number }> {
+  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
   try {
-    const times: number[] = [];
-    let last = '';
-    for (let index = 0; index < largeRequests + 3; index++) {
-      const answer = await post(agent, port, body);
-      if (answer.status !== 200) throw new Error(`${largeRows}-row request answered ${answer.status}: ${answer.text}`);
-      if (index >= 3) times.push(answer.ms);
-      last = answer.text;
+    const times = targets.map(() => [] as number[]);
+    const last = targets.map(() => '');
+    const inProcess: number[] = [];
+    for (let round = 0; round < largeRequests + 3; round++) {
+      for (const [index, target] of targets.entries()) {
+        const answer = await post(agents[index] as Agent, target.port, body);
+        if (answer.status !== 200) {
+          throw new Error(`${target.name}: ${largeRows}-row request answered ${answer.status}: ${answer.text}`);
+        }
+        if (round >= 3) times[index]?.push(answer.ms);
+        last[index] = answer.text;
+      }
+      const started = performance.now();
+      await session.run(feeds);
+      if (round >= 3) inProcess.push(performance.now() - started);
     }
-    return { p50: percentile(sortedTimes(times), 0.5), predictions: (JSON.parse(last) as Prediction).predictions };
+    return {
+      byTarget: targets.map((target, index) => ({
+        name: target.name,
+        p50: percentile(sortedTimes(times[index] ?? []), 0.5),
+        predictions: (JSON.parse(last[index] ?? '') as Prediction).predictions,
+      })),
+      inProcessP50: percentile(sortedTimes(inProcess), 0.5),
+    };
   } finally {
-    agent.destroy();
+    for (const agent of agents) agent.destroy();
   }
 }
 
@@ -236,72 +260,72 @@ async function main(): Promise<void> {
   process.stdout.write(
     `bench:model — ${modelDir}\n` +
       `machine: ${machineLine()}, onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}\n` +
-      `load runs: ${duration} s each after ${warmupSeconds} s warm-up, at ${connectionCounts.join(' and ')} ` +
-      `connections, 1-row dataframe_split bodies (${oneRowBodies.length} input-example rows in rotation, ` +
+      `load runs: ${duration} s each (in ${rounds} turns, the servers alternating) after ${warmupSeconds} s ` +
+      `warm-up, at ${connectionCounts.join(' and ')} connections, 1-row dataframe_split bodies (${oneRowBodies.length} input-example rows in rotation, ` +
       `${Buffer.byteLength(oneRowBodies[0] as string)} bytes)\n` +
       `large request: ${largeRows} ${large.source}, ${(Buffer.byteLength(largeBody) / 1024).toFixed(0)} KiB, ` +
-      `p50 of ${largeRequests} sequential requests\n`,
+      `p50 of ${largeRequests} sequential requests to each server, taking turns with in-process ONNX Runtime\n`,
   );
 
-  // In-process ONNX Runtime first, while nothing else runs.
+  // In-process ONNX Runtime for one row first, while nothing else runs.
   const session = await ort.InferenceSession.create(model.onnx.modelPath, sessionOptions);
   const ortOne = await inProcessP50(
     session,
     feedsOf({ columns: example.columns, data: [example.data[0] ?? []] }, model),
     2,
   );
-  const ortLarge = await inProcessP50(session, feedsOf(large.frame, model), 3);
-  await session.release();
 
+  // Every server is up for the whole run, and the loads take turns in short slices, so a busy spell of a shared
+  // machine (or a drift in its speed) hits all of them rather than the one measured at that moment.
   const targets: Target[] = [
-    {
-      name: 'floor (node:http + ORT)',
-      port: ports.floor,
-      start: () =>
-        startProcess(
-          'scripts/bench/model-floor-server.ts',
-          { PORT: String(ports.floor), MODEL_URI: modelDir },
-          `http://127.0.0.1:${ports.floor}/`,
-        ),
-    },
-    ...[false, true].map(
-      (batching): Target => ({
-        name: `model server, batching ${batching ? 'on' : 'off'}`,
-        port: ports.modelServer,
-        start: () =>
-          startProcess(
+    { name: 'floor (node:http + ORT)', port: firstPort },
+    { name: 'floor + batching', port: firstPort + 1 },
+    { name: 'model server, batching off', port: firstPort + 2 },
+    { name: 'model server, batching on', port: firstPort + 3 },
+  ];
+  await Promise.all(
+    targets.map((target, index) =>
+      index < 2
+        ? startProcess(
+            'scripts/bench/model-floor-server.ts',
+            { PORT: String(target.port), MODEL_URI: modelDir, BATCHING: String(index === 1) },
+            `http://127.0.0.1:${target.port}/`,
+          )
+        : startProcess(
             'services/model-server/src/server.ts',
             {
               ENV: 'local',
               LOG_LEVEL: 'warn',
               LOG_PRETTY: 'false',
-              PORT: String(ports.modelServer),
+              PORT: String(target.port),
               MODEL_URI: modelDir,
-              BATCHING_ENABLED: String(batching),
+              BATCHING_ENABLED: String(index === 3),
               PAYLOAD_LOG_ENABLED: 'false',
             },
-            `http://127.0.0.1:${ports.modelServer}/ping`,
+            `http://127.0.0.1:${target.port}/ping`,
           ),
-      }),
     ),
-  ];
+  );
 
   const loads: LoadResult[] = [];
-  const largeResults: { name: string; p50: number; predictions: number[] }[] = [];
-  for (const target of targets) {
-    for (const connections of connectionCounts) {
-      // Every load run gets a freshly started server.
-      const child = await target.start();
-      try {
-        loads.push(await load(target.name, target.port, oneRowBodies, connections));
-        process.stderr.write(`  done: ${target.name}, ${connections} connection(s)\n`);
-        if (connections === 1)
-          largeResults.push({ name: target.name, ...(await sequentialLarge(target.port, largeBody)) });
-      } finally {
-        await stopChild(child, 5000);
-      }
-    }
+  for (const connections of connectionCounts) {
+    const results = await measureLoads(
+      targets.map((target) => loadOn(target.port, oneRowBodies, connections)),
+      { warmupSeconds, durationSeconds: duration, rounds },
+    );
+    results.forEach((result, index) => {
+      loads.push({ name: (targets[index] as Target).name, connections, ...result });
+    });
+    process.stderr.write(`  done: ${connections} connection(s)\n`);
   }
+  const { byTarget: largeResults, inProcessP50: ortLargeP50 } = await interleavedLarge(
+    targets,
+    largeBody,
+    session,
+    feedsOf(large.frame, model),
+  );
+  await session.release();
+  const ortLarge = { p50: ortLargeP50, runs: largeRequests };
 
   const floorAt = (connections: number) =>
     loads.find((row) => row.name === targets[0]?.name && row.connections === connections) as LoadResult;
@@ -336,10 +360,11 @@ async function main(): Promise<void> {
     `${line([`in-process ORT, ${largeRows} rows`, formatMs(ortLarge.p50), '1.00x'])}  (${ortLarge.runs} runs)\n` +
       `${line(['in-process ORT, 1 row', formatMs(ortOne.p50), ''])}  (${ortOne.runs} runs)\n`,
   );
-  const [floorLarge, ...serverLarge] = largeResults;
-  const agree = serverLarge.every((row) => floorLarge && sameFloats(row.predictions, floorLarge.predictions));
+  const [floorLarge, ...otherLarge] = largeResults;
+  const serverLarge = otherLarge.filter((row) => row.name.startsWith('model server'));
+  const agree = otherLarge.every((row) => floorLarge && sameFloats(row.predictions, floorLarge.predictions));
   process.stdout.write(
-    `the floor and the model server ${agree ? 'agree on' : 'DISAGREE on'} the ${largeRows} predictions; ` +
+    `the floors and the model server ${agree ? 'agree on' : 'DISAGREE on'} the ${largeRows} predictions; ` +
       `load average at the end ${loadAverage()}\n`,
   );
 
@@ -350,6 +375,8 @@ async function main(): Promise<void> {
   const floor32 = floorAt(32);
   const offRatio = off32.requestsPerSecond / floor32.requestsPerSecond;
   const onRatio = on32.requestsPerSecond / floor32.requestsPerSecond;
+  const batchingFloor32 = at('floor + batching', 32);
+  const ofBatchingFloor = on32.requestsPerSecond / batchingFloor32.requestsPerSecond;
   const off1 = at('model server, batching off', 1);
   const on1 = at('model server, batching on', 1);
   const largeLines = serverLarge.map((row) => {
@@ -365,6 +392,9 @@ async function main(): Promise<void> {
       `  batching on at 32 connections >= 10,000 req/s: ${on32.requestsPerSecond.toFixed(0)} ${mark(
         on32.requestsPerSecond >= 10_000,
       )}\n` +
+      `  (for scale: the floor with the same batching and nothing else does ${(
+        batchingFloor32.requestsPerSecond / floor32.requestsPerSecond
+      ).toFixed(2)}x the floor at 32 connections; the model server does ${ofBatchingFloor.toFixed(2)}x of that)\n` +
       `  p50 <= 1 ms at 1 connection: batching off ${formatMs(off1.p50)} ms ${mark(off1.p50 <= 1)}, ` +
       `batching on ${formatMs(on1.p50)} ms ${mark(on1.p50 <= 1)}\n` +
       largeLines.join(''),
