@@ -32,7 +32,7 @@ import { readOnnxMlflowModel, type SplitFrame } from '@mlms/mlflow-model';
 import type autocannon from 'autocannon';
 import { houseFromRow } from '../../services/price-orchestrator/tests/support/houses.js';
 import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
-import { formatMs, type LoadResult, loadAverage, machineLine, measureLoads } from './lib/load.js';
+import { formatMs, type LoadResult, loadAverage, machineLine, measureLoads, processCpuSeconds } from './lib/load.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -81,11 +81,19 @@ interface Pair {
   connections: number;
   direct: LoadResult;
   orchestrator: LoadResult;
+  /** CPU seconds each service used during each side's measured slices (absent without /proc). */
+  cpu: { direct: ServiceCpu; orchestrator: ServiceCpu } | undefined;
+}
+
+interface ServiceCpu {
+  modelServer: number;
+  orchestrator: number;
 }
 
 async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
   // Logs go to /dev/null, but they are still produced: both services pay for their production logging here.
-  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // One process (no tsx wrapper), so its CPU time is the service's own.
+  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'], singleProcess: true });
   children.push(child);
   if (!(await waitForHttp(readyUrl, 60_000, () => child.exitCode !== null)) || child.exitCode !== null)
     throw new Error(`${entry}: ${readyUrl} did not come up within 60 s`);
@@ -190,7 +198,7 @@ async function main(): Promise<void> {
       `${kib(batch.orchestrator[0])}, dataframe_split ${kib(batch.direct[0])} per request)\n`,
   );
 
-  await startProcess(
+  const modelServer = await startProcess(
     'services/model-server/src/server.ts',
     {
       ENV: 'local',
@@ -202,7 +210,7 @@ async function main(): Promise<void> {
     },
     `${modelServerUrl}/ping`,
   );
-  await startProcess(
+  const orchestratorProcess = await startProcess(
     'services/price-orchestrator/src/server.ts',
     {
       ENV: 'local',
@@ -217,7 +225,11 @@ async function main(): Promise<void> {
   await checkAgreement(single, batch);
   process.stdout.write('the orchestrator and the model server agree on the prices of the same houses\n');
 
-  const timing = { warmupSeconds, durationSeconds: duration, rounds };
+  const cpuNow = (): ServiceCpu | undefined => {
+    const model = processCpuSeconds(modelServer.pid);
+    const orchestrator = processCpuSeconds(orchestratorProcess.pid);
+    return model === undefined || orchestrator === undefined ? undefined : { modelServer: model, orchestrator };
+  };
   const pairs: Pair[] = [];
   for (const [kind, bodies, path] of [
     ['single', single, '/api/v1/price/predict'],
@@ -225,14 +237,33 @@ async function main(): Promise<void> {
   ] as const) {
     for (const connections of connectionCounts) {
       // Direct and orchestrator take turns in short slices: whatever else runs on the machine hits both alike.
+      // What each service's process spent during each side's slices, for CPU per request.
+      const spent: [ServiceCpu, ServiceCpu] = [
+        { modelServer: 0, orchestrator: 0 },
+        { modelServer: 0, orchestrator: 0 },
+      ];
+      let cpuKnown = true;
+      const aroundSlice = (side: number) => {
+        const before = cpuNow();
+        return () => {
+          const after = cpuNow();
+          const total = spent[side] as ServiceCpu;
+          if (before === undefined || after === undefined) cpuKnown = false;
+          else {
+            total.modelServer += after.modelServer - before.modelServer;
+            total.orchestrator += after.orchestrator - before.orchestrator;
+          }
+        };
+      };
       const [direct, orchestrator] = (await measureLoads(
         [
           loadOptions(`${modelServerUrl}/invocations`, bodies.direct, connections),
           loadOptions(`${orchestratorUrl}${path}`, bodies.orchestrator, connections),
         ],
-        timing,
+        { warmupSeconds, durationSeconds: duration, rounds, aroundSlice },
       )) as [LoadResult, LoadResult];
-      pairs.push({ kind, connections, direct, orchestrator });
+      const cpu = cpuKnown ? { direct: spent[0], orchestrator: spent[1] } : undefined;
+      pairs.push({ kind, connections, direct, orchestrator, cpu });
       process.stderr.write(`  done: ${kind}, ${connections} connection(s)\n`);
     }
   }
@@ -272,6 +303,25 @@ async function main(): Promise<void> {
     `ratio: orchestrator req/s / direct req/s; +p50: orchestrator p50 - direct p50; load average at the end ` +
       `${loadAverage()}\n`,
   );
+  // CPU per request does not drift with the machine's speed the way req/s does, and says where the time goes.
+  const perRequest = (seconds: number, result: LoadResult) =>
+    result.responses > 0 ? ((seconds * 1e6) / result.responses).toFixed(0) : '-';
+  const cpuLines = pairs.flatMap((pair) => {
+    if (!pair.cpu) return [];
+    const what = pair.kind === 'single' ? '1 house' : `${batchSize} houses`;
+    return [
+      `  ${what}, ${pair.connections} connection(s): direct: model server ${perRequest(
+        pair.cpu.direct.modelServer,
+        pair.direct,
+      )}; through the orchestrator: orchestrator ${perRequest(
+        pair.cpu.orchestrator.orchestrator,
+        pair.orchestrator,
+      )} + model server ${perRequest(pair.cpu.orchestrator.modelServer, pair.orchestrator)}\n`,
+    ];
+  });
+  if (cpuLines.length > 0) {
+    process.stdout.write(`\nCPU per request (µs, from /proc, each service's process):\n${cpuLines.join('')}`);
+  }
 
   // Throughput is a property of a loaded service: the ratio target applies with concurrent clients. One client that
   // waits for each answer measures latency instead (req/s = 1 / latency), which the added-p50 target covers; there

@@ -3,6 +3,7 @@
  * come from every response's own time (autocannon's histogram keeps whole milliseconds), and a line about the
  * machine the numbers came from.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 
@@ -43,6 +44,8 @@ export interface MeasureOptions {
    * loads of a comparison then see the same neighbours, instead of one of them catching a busy spell.
    */
   rounds?: number;
+  /** Called before each measured slice of load `index`; what it returns is called when the slice ends. */
+  aroundSlice?: (index: number) => () => void;
 }
 
 /** A warm-up run, then a measured run of the same load. */
@@ -63,7 +66,9 @@ export async function measureLoads(loads: autocannon.Options[], timing: MeasureO
   for (let round = 0; round < rounds; round++) {
     for (const [index, options] of loads.entries()) {
       const total = pooled[index] as (typeof pooled)[number];
+      const sliceEnded = timing.aroundSlice?.(index);
       const result = await runAutocannon({ ...options, duration: slice }, (ms) => total.times.push(ms));
+      sliceEnded?.();
       total.requests += result.requests.total;
       total.seconds += result.duration;
       total.non2xx += result.non2xx;
@@ -81,6 +86,25 @@ export async function measureLoads(loads: autocannon.Options[], timing: MeasureO
       errors: total.errors,
     };
   });
+}
+
+// Linux's clock tick for /proc times (USER_HZ), 100 on every mainstream architecture.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system, every thread) a process has used so far, from /proc; `undefined` where there is no
+ * /proc (then the benches leave CPU figures out).
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The 1-minute load average: anything near the core count or above means other work shared the CPUs. */
