@@ -16,7 +16,6 @@
  * (the first of four ports, default 18093: the floor, the floor with batching, the model server with batching off,
  * on). A quick run: `npm run bench:model -- --duration 2 --warmup 1`.
  */
-import type { ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -30,7 +29,6 @@ import {
 import { type OnnxMlflowModel, readOnnxMlflowModel, type SplitFrame } from '@mlms/mlflow-model';
 import type autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
-import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
 import {
   formatMs,
   loadAverage,
@@ -38,7 +36,9 @@ import {
   machineLine,
   measureLoads,
   percentile,
+  verdict,
 } from './lib/load.js';
+import { BenchProcesses } from './lib/servers.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -63,7 +63,7 @@ const sessionOptions: ort.InferenceSession.SessionOptions = {
   logSeverityLevel: 3,
   intraOpNumThreads: 1,
 };
-const children: ChildProcess[] = [];
+const processes = new BenchProcesses();
 
 interface LoadResult extends MeasuredLoad {
   name: string;
@@ -73,29 +73,6 @@ interface LoadResult extends MeasuredLoad {
 interface Target {
   name: string;
   port: number;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    await fetch(url);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  // Another process on the port would be measured instead (and the child would fail to listen).
-  if (await answers(readyUrl)) {
-    throw new Error(`${readyUrl} answers before ${entry} started: the port is taken (choose others with --port)`);
-  }
-  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  if (!(await waitForHttp(readyUrl, 30_000, exited))) {
-    throw new Error(`${entry} ${exited() ? 'exited' : 'did not answer within 30 s'} (${readyUrl})`);
-  }
-  return child;
 }
 
 function sortedTimes(times: readonly number[]): Float64Array {
@@ -246,8 +223,6 @@ function sameFloats(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => Math.fround(value) === Math.fround(b[index] as number));
 }
 
-const mark = (met: boolean) => (met ? 'met' : 'MISSED');
-
 async function main(): Promise<void> {
   const modelDir = await ensureDefaultModel();
   const model = await readOnnxMlflowModel(modelDir);
@@ -286,12 +261,12 @@ async function main(): Promise<void> {
   await Promise.all(
     targets.map((target, index) =>
       index < 2
-        ? startProcess(
+        ? processes.start(
             'scripts/bench/model-floor-server.ts',
             { PORT: String(target.port), MODEL_URI: modelDir, BATCHING: String(index === 1) },
             `http://127.0.0.1:${target.port}/`,
           )
-        : startProcess(
+        : processes.start(
             'services/model-server/src/server.ts',
             {
               ENV: 'local',
@@ -383,20 +358,20 @@ async function main(): Promise<void> {
     const ratio = row.p50 / ortLarge.p50;
     return `  ${row.name}: ${largeRows}-row request p50 ${formatMs(row.p50)} ms = ${ratio.toFixed(2)}x in-process ORT (${formatMs(
       ortLarge.p50,
-    )} ms) <= 1.3x: ${mark(ratio <= 1.3)}\n`;
+    )} ms) <= 1.3x: ${verdict(ratio <= 1.3)}\n`;
   });
   process.stdout.write(
     '\ntargets:\n' +
-      `  batching off at 32 connections >= 0.8x floor: ${offRatio.toFixed(2)}x ${mark(offRatio >= 0.8)}\n` +
-      `  batching on at 32 connections >= 4x floor: ${onRatio.toFixed(2)}x ${mark(onRatio >= 4)}\n` +
-      `  batching on at 32 connections >= 10,000 req/s: ${on32.requestsPerSecond.toFixed(0)} ${mark(
+      `  batching off at 32 connections >= 0.8x floor: ${offRatio.toFixed(2)}x ${verdict(offRatio >= 0.8)}\n` +
+      `  batching on at 32 connections >= 4x floor: ${onRatio.toFixed(2)}x ${verdict(onRatio >= 4)}\n` +
+      `  batching on at 32 connections >= 10,000 req/s: ${on32.requestsPerSecond.toFixed(0)} ${verdict(
         on32.requestsPerSecond >= 10_000,
       )}\n` +
       `  (for scale: the floor with the same batching and nothing else does ${(
         batchingFloor32.requestsPerSecond / floor32.requestsPerSecond
       ).toFixed(2)}x the floor at 32 connections; the model server does ${ofBatchingFloor.toFixed(2)}x of that)\n` +
-      `  p50 <= 1 ms at 1 connection: batching off ${formatMs(off1.p50)} ms ${mark(off1.p50 <= 1)}, ` +
-      `batching on ${formatMs(on1.p50)} ms ${mark(on1.p50 <= 1)}\n` +
+      `  p50 <= 1 ms at 1 connection: batching off ${formatMs(off1.p50)} ms ${verdict(off1.p50 <= 1)}, ` +
+      `batching on ${formatMs(on1.p50)} ms ${verdict(on1.p50 <= 1)}\n` +
       largeLines.join(''),
   );
 }
@@ -404,5 +379,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  await Promise.all(children.map((child) => stopChild(child, 5000)));
+  await processes.stopAll();
 }

@@ -18,7 +18,6 @@
  * production level, one JSON line per request, written to /dev/null). A quick run:
  * `npm run bench:price -- --duration 2 --warmup 1`.
  */
-import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_DATA_PATH,
@@ -31,8 +30,16 @@ import {
 import { readOnnxMlflowModel, type SplitFrame } from '@mlms/mlflow-model';
 import type autocannon from 'autocannon';
 import { houseFromRow } from '../../services/price-orchestrator/tests/support/houses.js';
-import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
-import { formatMs, type LoadResult, loadAverage, machineLine, measureLoads, processCpuSeconds } from './lib/load.js';
+import {
+  formatMs,
+  type LoadResult,
+  loadAverage,
+  machineLine,
+  measureLoads,
+  processCpuSeconds,
+  verdict,
+} from './lib/load.js';
+import { BenchProcesses } from './lib/servers.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,7 +68,7 @@ const MAX_BATCH_BODIES = 5;
 const ports = { modelServer: 18095, orchestrator: 18096 };
 const modelServerUrl = `http://127.0.0.1:${ports.modelServer}`;
 const orchestratorUrl = `http://127.0.0.1:${ports.orchestrator}`;
-const children: ChildProcess[] = [];
+const processes = new BenchProcesses();
 
 /**
  * Targets: orchestrator single-house throughput vs. direct under concurrent load, and the p50 it adds to one house at
@@ -88,16 +95,6 @@ interface Pair {
 interface ServiceCpu {
   modelServer: number;
   orchestrator: number;
-}
-
-async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  // Logs go to /dev/null, but they are still produced: both services pay for their production logging here.
-  // One process (no tsx wrapper), so its CPU time is the service's own.
-  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'], singleProcess: true });
-  children.push(child);
-  if (!(await waitForHttp(readyUrl, 60_000, () => child.exitCode !== null)) || child.exitCode !== null)
-    throw new Error(`${entry}: ${readyUrl} did not come up within 60 s`);
-  return child;
 }
 
 /** Waits for a 200 (the orchestrator answers 503 on /health/ready until it has checked the model's signature). */
@@ -160,8 +157,6 @@ function loadOptions(url: string, bodies: string[], connections: number): autoca
   };
 }
 
-const mark = (met: boolean) => (met ? 'met' : 'MISSED');
-
 async function main(): Promise<void> {
   const modelDir = await ensureDefaultModel();
   const model = await readOnnxMlflowModel(modelDir);
@@ -198,7 +193,7 @@ async function main(): Promise<void> {
       `${kib(batch.orchestrator[0])}, dataframe_split ${kib(batch.direct[0])} per request)\n`,
   );
 
-  const modelServer = await startProcess(
+  const modelServer = await processes.start(
     'services/model-server/src/server.ts',
     {
       ENV: 'local',
@@ -210,7 +205,7 @@ async function main(): Promise<void> {
     },
     `${modelServerUrl}/ping`,
   );
-  const orchestratorProcess = await startProcess(
+  const orchestratorProcess = await processes.start(
     'services/price-orchestrator/src/server.ts',
     {
       ENV: 'local',
@@ -330,7 +325,7 @@ async function main(): Promise<void> {
   const ratioLines = singles.map((pair) =>
     pair.connections > 1
       ? `  single house at ${pair.connections} connections: throughput >= ${MIN_SINGLE_RATIO}x direct: ` +
-        `${ratio(pair).toFixed(2)}x ${mark(ratio(pair) >= MIN_SINGLE_RATIO)}\n`
+        `${ratio(pair).toFixed(2)}x ${verdict(ratio(pair) >= MIN_SINGLE_RATIO)}\n`
       : `  single house at 1 connection: throughput ${ratio(pair).toFixed(2)}x direct (latency-bound, no throughput ` +
         `target: ${MIN_SINGLE_RATIO}x would need an added p50 <= ${formatMs(
           pair.direct.p50 * (1 / MIN_SINGLE_RATIO - 1),
@@ -342,8 +337,8 @@ async function main(): Promise<void> {
     .filter((pair) => pair.connections === 1)
     .map((pair) => {
       const what = pair.kind === 'single' ? 'single house' : `batch of ${batchSize}`;
-      const verdict = pair.kind === 'single' ? mark(added(pair) <= MAX_ADDED_P50_MS) : '(no target)';
-      return `  ${what} at 1 connection: added p50 <= ${MAX_ADDED_P50_MS} ms: ${formatMs(added(pair))} ms ${verdict}\n`;
+      const outcome = pair.kind === 'single' ? verdict(added(pair) <= MAX_ADDED_P50_MS) : '(no target)';
+      return `  ${what} at 1 connection: added p50 <= ${MAX_ADDED_P50_MS} ms: ${formatMs(added(pair))} ms ${outcome}\n`;
     });
   process.stdout.write(`\ntargets:\n${ratioLines.join('')}${latencyLines.join('')}`);
 }
@@ -351,5 +346,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  await Promise.all(children.map((child) => stopChild(child, 5000)));
+  await processes.stopAll();
 }

@@ -1,37 +1,23 @@
 /**
  * `npm run bench:search`: art-search's throughput and latency on loopback against the Met emulator, next to a
  * bare node:http + undici handler making the same two upstream calls (the floor), measured in the same run so
- * the ratio means something on whatever machine runs it. Each server runs in its own process; autocannon runs
- * here. Settings: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 50).
+ * the ratio means something on whatever machine runs it. Each server runs in its own process, all side by side, and
+ * the loads take turns in short slices so a busy spell of the machine hits all of them; autocannon runs here.
+ * Settings: BENCH_DURATION (seconds per load, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (turns the
+ * measured seconds are cut into, default 5).
  */
-import type { ChildProcess } from 'node:child_process';
 import { sampleObjects } from '@mlms/met-emulator';
-import autocannon from 'autocannon';
-import { startTypeScript, stopChild, waitForHttp } from '../lib/processes.js';
+import type autocannon from 'autocannon';
+import { formatMs, measureLoads, verdict } from './lib/load.js';
+import { BenchProcesses } from './lib/servers.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const warmupSeconds = 2;
-const ports = { emulator: 18090, floor: 18091, artSearch: 18092 };
+const ports = { emulator: 18090, floor: 18091, cacheOff: 18092, cacheOn: 18089 };
 const metApiUrl = `http://127.0.0.1:${ports.emulator}`;
-const children: ChildProcess[] = [];
-
-interface Result {
-  name: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  // Logs go nowhere, but they are still produced: art-search pays for its production logging here.
-  const child = startTypeScript(entry, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  if (!(await waitForHttp(readyUrl))) throw new Error(`${readyUrl} did not come up within 30 s`);
-  return child;
-}
+const processes = new BenchProcesses();
 
 /** Titles whose top search hit has an image, so art-search and the floor do the same two upstream calls. */
 async function titlesWithImageOnTopHit(): Promise<string[]> {
@@ -53,44 +39,35 @@ async function titlesWithImageOnTopHit(): Promise<string[]> {
   return titles;
 }
 
-async function load(name: string, port: number, titles: string[]): Promise<Result> {
+function searches(port: number, titles: string[]): autocannon.Options {
   const requests = titles.map((title) => ({
     method: 'GET' as const,
     path: `/api/search?title=${encodeURIComponent(title)}`,
   }));
-  const options = { url: `http://127.0.0.1:${port}`, connections, requests };
-  await autocannon({ ...options, duration: warmupSeconds });
-  const result = await autocannon({ ...options, duration });
-  return {
-    name,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  return { url: `http://127.0.0.1:${port}`, connections, requests };
 }
 
-async function artSearch(cacheEnabled: boolean): Promise<ChildProcess> {
-  return startProcess(
+function artSearch(port: number, cacheEnabled: boolean) {
+  return processes.start(
     'services/art-search/src/server.ts',
     {
       ENV: 'local',
-      PORT: String(ports.artSearch),
+      PORT: String(port),
       MET_API_URL: metApiUrl,
       CACHE_ENABLED: String(cacheEnabled),
       LOG_PRETTY: 'false',
       LOG_LEVEL: 'info',
     },
-    `http://127.0.0.1:${ports.artSearch}/health/live`,
+    `http://127.0.0.1:${port}/health/live`,
   );
 }
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `bench:search — ${duration} s per run after ${warmupSeconds} s warm-up, ${connections} connections\n`,
+    `bench:search — ${duration} s per load (in ${rounds} turns, the servers alternating) after ${warmupSeconds} s ` +
+      `warm-up, ${connections} connections\n`,
   );
-  await startProcess(
+  await processes.start(
     'tools/met-emulator/src/main.ts',
     { MET_EMULATOR_PORT: String(ports.emulator) },
     `${metApiUrl}/public/collection/v1/departments`,
@@ -98,47 +75,46 @@ async function main(): Promise<void> {
   const titles = await titlesWithImageOnTopHit();
   process.stdout.write(`${titles.length} titles in rotation, e.g. "${titles[0]}"\n`);
 
-  const floorProcess = await startProcess(
-    'scripts/bench/floor-server.ts',
-    { PORT: String(ports.floor), MET_API_URL: metApiUrl },
-    `http://127.0.0.1:${ports.floor}/`,
+  await Promise.all([
+    processes.start(
+      'scripts/bench/floor-server.ts',
+      { PORT: String(ports.floor), MET_API_URL: metApiUrl },
+      `http://127.0.0.1:${ports.floor}/`,
+    ),
+    artSearch(ports.cacheOff, false),
+    artSearch(ports.cacheOn, true),
+  ]);
+  const names = ['floor (node:http + undici)', 'art-search, cache off', 'art-search, cache on'];
+  const results = await measureLoads(
+    [searches(ports.floor, titles), searches(ports.cacheOff, titles), searches(ports.cacheOn, titles)],
+    { warmupSeconds, durationSeconds: duration, rounds },
   );
-  const floor = await load('floor (node:http + undici)', ports.floor, titles);
-  await stopChild(floorProcess, 5000);
+  const [floor, cacheOff, cacheOn] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
 
-  let server = await artSearch(false);
-  const cacheOff = await load('art-search, cache off', ports.artSearch, titles);
-  await stopChild(server, 5000);
-
-  server = await artSearch(true);
-  const cacheOn = await load('art-search, cache on', ports.artSearch, titles);
-  await stopChild(server, 5000);
-
-  const rows = [floor, cacheOff, cacheOn];
   const line = (cells: string[]) =>
     `${cells[0]?.padEnd(30)}${cells
       .slice(1)
       .map((cell) => cell.padStart(11))
       .join('')}`;
   process.stdout.write(`\n${line(['target', 'req/s', 'p50 ms', 'p99 ms', 'vs floor', 'non-2xx', 'errors'])}\n`);
-  for (const row of rows) {
+  results.forEach((row, index) => {
     process.stdout.write(
       `${line([
-        row.name,
+        names[index] as string,
         row.requestsPerSecond.toFixed(0),
-        String(row.p50),
-        String(row.p99),
+        formatMs(row.p50),
+        formatMs(row.p99),
         `${(row.requestsPerSecond / floor.requestsPerSecond).toFixed(2)}x`,
         String(row.non2xx),
         String(row.errors),
       ])}\n`,
     );
-  }
+  });
   const ratio = cacheOff.requestsPerSecond / floor.requestsPerSecond;
   process.stdout.write(
-    `\ntargets: cache off >= 0.70x floor: ${ratio.toFixed(2)}x ${ratio >= 0.7 ? 'met' : 'MISSED'}; ` +
-      `p99 < 25 ms: cache off ${cacheOff.p99} ms ${cacheOff.p99 < 25 ? 'met' : 'MISSED'}, ` +
-      `cache on ${cacheOn.p99} ms ${cacheOn.p99 < 25 ? 'met' : 'MISSED'}\n` +
+    `\ntargets: cache off >= 0.70x floor: ${ratio.toFixed(2)}x ${verdict(ratio >= 0.7)}; ` +
+      `p99 < 25 ms: cache off ${formatMs(cacheOff.p99)} ms ${verdict(cacheOff.p99 < 25)}, ` +
+      `cache on ${formatMs(cacheOn.p99)} ms ${verdict(cacheOn.p99 < 25)}\n` +
       'With the cache off art-search neither stores nor coalesces: both make the same two Met calls per request.\n',
   );
 }
@@ -146,5 +122,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  await Promise.all(children.map((child) => stopChild(child, 5000)));
+  await processes.stopAll();
 }

@@ -119,5 +119,8 @@ export function machineLine(): string {
   );
 }
 
+/** How a target line ends. */
+export const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+
 /** Milliseconds with three decimals below 10, one above. */
 export const formatMs = (value: number): string => (value < 10 ? value.toFixed(3) : value.toFixed(1));
