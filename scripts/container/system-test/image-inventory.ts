@@ -1,5 +1,10 @@
 import { podmanOk } from './podman.js';
 
+/** Runs `script` with `node -e` in a throwaway container of `image` (no network) and parses the JSON it prints. */
+async function nodeInThrowawayContainer(image: string, script: string, args: readonly string[]): Promise<unknown> {
+  return JSON.parse(await podmanOk(['run', '--rm', '--network', 'none', image, 'node', '-e', script, ...args]));
+}
+
 /** What an image's /app holds, as seen from inside the image (by its own node, so no shell is assumed). */
 export interface ImageInventory {
   /** Files outside node_modules, relative to /app. */
@@ -67,18 +72,7 @@ process.stdout.write(JSON.stringify({ appFiles, packages, links, filesUnder }));
  * (relative to /app).
  */
 export async function inventoryOf(image: string, listFolders: string[] = []): Promise<ImageInventory> {
-  const output = await podmanOk([
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    image,
-    'node',
-    '-e',
-    inventoryScript,
-    ...listFolders,
-  ]);
-  return JSON.parse(output) as ImageInventory;
+  return (await nodeInThrowawayContainer(image, inventoryScript, listFolders)) as ImageInventory;
 }
 
 /**
@@ -172,16 +166,5 @@ export async function leftoversIn(
   image: string,
   packages: string[] = [...buildOnlyPackages, ...devToolPackages],
 ): Promise<Leftovers> {
-  const output = await podmanOk([
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    image,
-    'node',
-    '-e',
-    leftoversScript,
-    ...packages,
-  ]);
-  return JSON.parse(output) as Leftovers;
+  return (await nodeInThrowawayContainer(image, leftoversScript, packages)) as Leftovers;
 }
