@@ -34,6 +34,7 @@ export {
   UpstreamTimeoutError,
   upstreamTimeoutMessage,
 } from './errors.js';
+export { type AcceptsAsIs, validatorCompilerWithFastAcceptance, withFastAcceptance } from './fast-acceptance.js';
 export { type HealthOptions, healthPlugin, type ReadinessCheck } from './health.js';
 export {
   type GetJsonOptions,
@@ -45,6 +46,12 @@ export {
   type UpstreamClientOptions,
   type UpstreamResponse,
 } from './http-client.js';
+export {
+  type BufferedLogDestination,
+  bufferedLogDestination,
+  LOG_BLOCK_BYTES,
+  LOG_FLUSH_MS,
+} from './log-destination.js';
 export { createServiceMetrics, metricsPlugin, type ServiceMetrics } from './metrics.js';
 export { type BatchCall, MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 export {

@@ -1,16 +1,17 @@
+import { withFastAcceptance } from '@mlms/service-kit';
 import { z } from 'zod';
-import { EXAMPLE_HOUSE, houseSchema } from './house-fields.js';
+import { acceptsHouseAsIs, EXAMPLE_HOUSE, houseSchema } from './house-fields.js';
 
 /** Our API's request and response shapes (the model server's are in `model-server.ts`). */
 
 const houseIdSchema = z.union([z.string(), z.number()]).describe('The id the request gave the house.');
 
 /** One house to price; its example is a real house from the Ames data. */
-export const houseRequestSchema = houseSchema.meta({ example: EXAMPLE_HOUSE });
+export const houseRequestSchema = withFastAcceptance(houseSchema.meta({ example: EXAMPLE_HOUSE }), acceptsHouseAsIs);
 
 /** A batch of houses: 1 to `maxBatchSize`, ids unique within the batch. */
 export function batchRequestSchema(maxBatchSize: number) {
-  return z
+  const schema = z
     .strictObject({
       houses: z
         .array(houseSchema)
@@ -34,6 +35,25 @@ export function batchRequestSchema(maxBatchSize: number) {
         }),
     })
     .meta({ example: { houses: [EXAMPLE_HOUSE, { ...EXAMPLE_HOUSE, id: `${EXAMPLE_HOUSE.id}-b`, yearBuilt: 1975 }] } });
+  return withFastAcceptance(schema, (value) => acceptsBatchAsIs(value, maxBatchSize));
+}
+
+/** Whether a batch schema accepts `value` unchanged: only `houses`, 1 to `maxBatchSize` of them, each accepted, ids unique. */
+export function acceptsBatchAsIs(value: unknown, maxBatchSize: number): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  let houses: unknown;
+  for (const key in value) {
+    if (key !== 'houses') return false;
+    houses = (value as { houses: unknown }).houses;
+  }
+  if (!Array.isArray(houses) || houses.length < 1 || houses.length > maxBatchSize) return false;
+  const ids = new Set<unknown>();
+  for (const house of houses) {
+    if (!acceptsHouseAsIs(house)) return false;
+    ids.add((house as { id: unknown }).id);
+  }
+  // A string id and a number id never collide (the schema keys them by type too), and a Set keeps '1' and 1 apart.
+  return ids.size === houses.length;
 }
 
 export const pricePredictionSchema = z

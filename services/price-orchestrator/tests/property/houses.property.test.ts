@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import type { MockAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type OrchestratorApp } from '../../src/app.js';
-import { batchRequestSchema } from '../../src/views/api.js';
+import { acceptsBatchAsIs, batchRequestSchema } from '../../src/views/api.js';
 import {
+  acceptsHouseAsIs,
   HOUSE_FIELDS,
   type HouseFieldSpec,
   type HouseFieldValues,
@@ -230,6 +231,66 @@ describe('POST /api/v1/price/predict/batch with arbitrary bodies', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('the quick checks that let valid bodies skip zod', () => {
+  const batchSchema = batchRequestSchema(MAX_BATCH_SIZE);
+  /** Ids at and around the bounds of the id schema. */
+  const edgeId = fc.oneof(
+    fc.string({ minLength: 98, maxLength: 102 }),
+    fc.constantFrom('', 0, -1, 1, 1.5, 2 ** 53, 2 ** 53 - 1, null, true),
+  );
+  const houseWithEdgeId = fc.tuple(validHouse, edgeId).map(([house, id]) => ({ ...house, id }));
+  const anyBatch = fc.record({ houses: fc.array(fc.oneof(mixedHouse, validHouse), { maxLength: MAX_BATCH_SIZE + 2 }) });
+
+  /** What the quick check accepts, the schema accepts and returns unchanged. */
+  function expectNeverLooserThan(schema: { safeParse(value: unknown): { success: boolean; data?: unknown } }) {
+    return (value: unknown, accepted: boolean) => {
+      if (!accepted) return;
+      const parsed = schema.safeParse(value);
+      expect(parsed.success, JSON.stringify(value)).toBe(true);
+      expect(parsed.data).toEqual(value);
+    };
+  }
+
+  it('accepts a house only when the house schema accepts it unchanged', () => {
+    const check = expectNeverLooserThan(houseSchema);
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), mixedHouse, validHouse, houseWithEdgeId), (value) =>
+        check(value, acceptsHouseAsIs(value)),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts every house built from valid values (so valid requests take the quick path)', () => {
+    fc.assert(
+      fc.property(validHouse, (house) => acceptsHouseAsIs(house)),
+      { numRuns: 500 },
+    );
+  });
+
+  it('accepts a batch only when the batch schema accepts it unchanged', () => {
+    const check = expectNeverLooserThan(batchSchema);
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), anyBatch), (value) => check(value, acceptsBatchAsIs(value, MAX_BATCH_SIZE))),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('accepts every batch of valid houses with unique ids', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(validHouse, {
+          minLength: 1,
+          maxLength: MAX_BATCH_SIZE,
+          selector: (house) => `${typeof house.id}:${house.id}`,
+        }),
+        (houses) => acceptsBatchAsIs({ houses }, MAX_BATCH_SIZE),
+      ),
+      { numRuns: 300 },
     );
   });
 });
