@@ -36,9 +36,22 @@ export function bufferedLogDestination(
       // timer would stop the service.
     }
   };
-  const timer = setInterval(flush, options.flushMs ?? LOG_FLUSH_MS).unref();
+  // The timer flushes only after lines were logged: an idle service makes no write calls. Two ticks, because a flush
+  // while a write is in flight does nothing, and the next tick then writes what was left.
+  let ticksToFlush = 0;
+  const timer = setInterval(() => {
+    if (ticksToFlush === 0) return;
+    ticksToFlush--;
+    flush();
+  }, options.flushMs ?? LOG_FLUSH_MS).unref();
+  const stream: DestinationStream = {
+    write(line: string) {
+      ticksToFlush = 2;
+      destination.write(line);
+    },
+  };
   return {
-    stream: destination,
+    stream,
     close() {
       clearInterval(timer);
       flush();

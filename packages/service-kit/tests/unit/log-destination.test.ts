@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BufferedLogDestination, bufferedLogDestination } from '@mlms/service-kit';
@@ -8,12 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const opened: BufferedLogDestination[] = [];
 
-/** A destination on a new file, opened (a path opens asynchronously; stdout, the default, is open at once). */
-async function logFile(options: { blockBytes?: number; flushMs?: number }) {
+/** A destination on a new file, by descriptor like stdout (a path would open asynchronously). */
+function logFile(options: { blockBytes?: number; flushMs?: number }) {
   const path = join(mkdtempSync(join(tmpdir(), 'log-destination-')), 'log.jsonl');
-  const destination = bufferedLogDestination({ dest: path, ...options });
+  const destination = bufferedLogDestination({ dest: openSync(path, 'a'), ...options });
   opened.push(destination);
-  await once(destination.stream as unknown as NodeJS.EventEmitter, 'ready');
   const logger = pino({ base: null }, destination.stream);
   const lines = () =>
     readFileSync(path, 'utf8')
@@ -42,7 +40,7 @@ afterEach(() => {
 
 describe('bufferedLogDestination', () => {
   it('given a few short lines, when no block fills, then they are written together by the flush timer', async () => {
-    const { logger, lines } = await logFile({ blockBytes: 4096, flushMs: 50 });
+    const { logger, lines } = logFile({ blockBytes: 4096, flushMs: 50 });
 
     logger.info('first');
     logger.info('second');
@@ -55,7 +53,7 @@ describe('bufferedLogDestination', () => {
   });
 
   it('given lines that fill a block, when logged, then they are written without waiting for the timer', async () => {
-    const { logger, lines } = await logFile({ blockBytes: 1024, flushMs: 60_000 });
+    const { logger, lines } = logFile({ blockBytes: 1024, flushMs: 60_000 });
 
     for (let index = 0; index < 40; index++) logger.info({ index }, 'a line of about fifty bytes');
     const written = await waitForLines(lines, 20, 2000);
@@ -65,7 +63,7 @@ describe('bufferedLogDestination', () => {
   });
 
   it('given gathered lines, when the destination is closed, then they are written', async () => {
-    const { destination, logger, lines } = await logFile({ blockBytes: 4096, flushMs: 60_000 });
+    const { destination, logger, lines } = logFile({ blockBytes: 4096, flushMs: 60_000 });
 
     logger.info('last words');
     destination.close();
